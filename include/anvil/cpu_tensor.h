@@ -1,0 +1,240 @@
+/*
+ * anvil/cpu_tensor.h — small helpers for CPU candidate kernels (C++17,
+ * header-only, depends only on anvil/kernel.h).
+ *
+ * What is here:
+ *   - bit-exact f16/bf16 <-> float conversions (round to nearest even; NaN,
+ *     Inf and subnormals handled), plus the F16/BF16 storage types and
+ *     ToFloat/FromFloat overloads so a kernel can be a template over its
+ *     storage type;
+ *   - dtype checks (IsF32, ...), DTypeName, Numel, IsContiguous, Stride, StridedOffset;
+ *   - element access by runtime dtype (LoadF, LoadAsDouble, StoreF): simple
+ *     but a switch per element, so use templates in hot loops;
+ *   - DispatchFloat: runs a generic lambda for f32/f16/bf16, else reports
+ *     ANVIL_ERROR_UNSUPPORTED;
+ *   - SetError (writes call->error safely), FindAttr, NumThreads.
+ *
+ * Everything is inline, stateless and thread-safe; nothing allocates.
+ * Offsets are in elements (DLPack strides are in elements); byte_offset is
+ * honoured even though the harness always passes 0.
+ */
+#ifndef ANVIL_CPU_TENSOR_H_
+#define ANVIL_CPU_TENSOR_H_
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cstdint>
+
+#include "anvil/kernel.h"
+
+namespace anvil {
+
+// ---- f16 / bf16 conversions ------------------------------------------------
+
+inline uint32_t FloatBits(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
+inline float BitsFloat(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
+
+// IEEE binary16 -> float; exact for every input (subnormals, Inf, NaN payload).
+inline float HalfToFloat(uint16_t h) {
+  const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
+  const uint32_t exp = (h >> 10) & 0x1fu;
+  const uint32_t mant = h & 0x3ffu;
+  if (exp == 0x1f) return BitsFloat(sign | 0x7f800000u | (mant << 13));
+  if (exp == 0) {  // zero or subnormal: mant * 2^-24, exact in float
+    const float v = static_cast<float>(mant) * 5.9604644775390625e-8f;
+    return sign ? -v : v;
+  }
+  return BitsFloat(sign | ((exp + 112u) << 23) | (mant << 13));
+}
+
+// float -> IEEE binary16, round to nearest even; overflow gives +-Inf, NaN stays NaN.
+inline uint16_t FloatToHalf(float f) {
+  const uint32_t x = FloatBits(f);
+  const uint32_t sign = (x >> 16) & 0x8000u;
+  const uint32_t a = x & 0x7fffffffu;
+  if (a > 0x7f800000u) return static_cast<uint16_t>(sign | 0x7e00u | ((a >> 13) & 0x1ffu));
+  if (a >= 0x477ff000u) return static_cast<uint16_t>(sign | 0x7c00u);  // >= 65520 rounds to Inf
+  if (a >= 0x38800000u) {  // normal half: rebias exponent 127 -> 15, round away 13 bits
+    const uint32_t b = a - 0x38000000u;
+    return static_cast<uint16_t>(sign | ((b + 0xfffu + ((b >> 13) & 1u)) >> 13));
+  }
+  const uint32_t e = a >> 23;  // result is subnormal (or rounds up to the smallest normal)
+  if (e < 102) return static_cast<uint16_t>(sign);  // below half of 2^-24: rounds to zero
+  const uint32_t mant = (a & 0x7fffffu) | 0x800000u;
+  const uint32_t shift = 126 - e;  // 14..24
+  uint32_t m = mant >> shift;
+  const uint32_t rem = mant & ((1u << shift) - 1u);
+  const uint32_t half = 1u << (shift - 1);
+  if (rem > half || (rem == half && (m & 1u))) ++m;
+  return static_cast<uint16_t>(sign | m);
+}
+
+// bfloat16 -> float: the high half of the float bits.
+inline float BF16ToFloat(uint16_t b) { return BitsFloat(static_cast<uint32_t>(b) << 16); }
+
+// float -> bfloat16, round to nearest even; NaN stays (quiet) NaN.
+inline uint16_t FloatToBF16(float f) {
+  const uint32_t x = FloatBits(f);
+  if ((x & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((x >> 16) | 0x40u);
+  return static_cast<uint16_t>((x + 0x7fffu + ((x >> 16) & 1u)) >> 16);
+}
+
+// Storage types for templates over the element type (same size as the data).
+struct F16 { uint16_t bits; };
+struct BF16 { uint16_t bits; };
+
+inline float ToFloat(float v) { return v; }
+inline float ToFloat(F16 v) { return HalfToFloat(v.bits); }
+inline float ToFloat(BF16 v) { return BF16ToFloat(v.bits); }
+
+template <class T> T FromFloat(float v);
+template <> inline float FromFloat<float>(float v) { return v; }
+template <> inline F16 FromFloat<F16>(float v) { return F16{FloatToHalf(v)}; }
+template <> inline BF16 FromFloat<BF16>(float v) { return BF16{FloatToBF16(v)}; }
+
+// ---- dtype checks ------------------------------------------------------------
+
+inline bool IsType(const DLTensor& t, uint8_t code, uint8_t bits) {
+  return t.dtype.code == code && t.dtype.bits == bits && t.dtype.lanes == 1;
+}
+inline bool IsF32(const DLTensor& t) { return IsType(t, kDLFloat, 32); }
+inline bool IsF16(const DLTensor& t) { return IsType(t, kDLFloat, 16); }
+inline bool IsBF16(const DLTensor& t) { return IsType(t, kDLBfloat, 16); }
+inline bool IsF64(const DLTensor& t) { return IsType(t, kDLFloat, 64); }
+inline bool IsI32(const DLTensor& t) { return IsType(t, kDLInt, 32); }
+inline bool IsI64(const DLTensor& t) { return IsType(t, kDLInt, 64); }
+inline bool IsBool(const DLTensor& t) { return IsType(t, ANVIL_DL_BOOL, 8); }
+inline bool SameDType(const DLTensor& a, const DLTensor& b) {
+  return a.dtype.code == b.dtype.code && a.dtype.bits == b.dtype.bits && a.dtype.lanes == b.dtype.lanes;
+}
+
+// Short dtype name for messages: "f32", "bf16", "i64", "bool", ... ("?" if unknown).
+inline const char* DTypeName(DLDataType t) {
+  if (t.lanes != 1) return "?";
+  if (t.code == kDLFloat) return t.bits == 16 ? "f16" : t.bits == 32 ? "f32" : t.bits == 64 ? "f64" : "?";
+  if (t.code == kDLBfloat) return t.bits == 16 ? "bf16" : "?";
+  if (t.code == ANVIL_DL_BOOL) return "bool";
+  static const char* const kInt[] = {"i8", "i16", "i32", "i64"};
+  static const char* const kUInt[] = {"u8", "u16", "u32", "u64"};
+  const int i = t.bits == 8 ? 0 : t.bits == 16 ? 1 : t.bits == 32 ? 2 : t.bits == 64 ? 3 : -1;
+  if (i < 0 || (t.code != kDLInt && t.code != kDLUInt)) return "?";
+  return t.code == kDLInt ? kInt[i] : kUInt[i];
+}
+
+// ---- shapes, strides, pointers -----------------------------------------------
+
+// Number of elements (1 for a 0-d tensor, 0 when any dim is 0).
+inline int64_t Numel(const DLTensor& t) {
+  int64_t n = 1;
+  for (int d = 0; d < t.ndim; ++d) n *= t.shape[d];
+  return n;
+}
+
+// True when the strides are row-major dense (dims of size 1 may have any stride).
+inline bool IsContiguous(const DLTensor& t) {
+  if (t.strides == nullptr) return true;
+  int64_t expected = 1;
+  for (int d = t.ndim - 1; d >= 0; --d) {
+    if (t.shape[d] != 1 && t.strides[d] != expected) return false;
+    expected *= t.shape[d];
+  }
+  return true;
+}
+
+// Element offset of the element with row-major linear index `linear`, using
+// the tensor's strides (NULL strides mean contiguous). Works for transposed,
+// strided and stride-0 (broadcast) tensors.
+inline int64_t StridedOffset(const DLTensor& t, int64_t linear) {
+  if (t.strides == nullptr) return linear;
+  int64_t offset = 0;
+  for (int d = t.ndim - 1; d >= 0 && linear != 0; --d) {
+    const int64_t size = t.shape[d];
+    offset += (linear % size) * t.strides[d];
+    linear /= size;
+  }
+  return offset;
+}
+
+// Stride of dim `d` in elements (the row-major stride when strides is NULL).
+inline int64_t Stride(const DLTensor& t, int d) {
+  if (t.strides != nullptr) return t.strides[d];
+  int64_t s = 1;
+  for (int k = t.ndim - 1; k > d; --k) s *= t.shape[k];
+  return s;
+}
+
+// Typed base pointer (byte_offset applied).
+template <class T> inline T* DataPtr(const DLTensor& t) {
+  return reinterpret_cast<T*>(static_cast<char*>(t.data) + t.byte_offset);
+}
+
+// ---- element access by runtime dtype -------------------------------------------
+// `offset` is an element offset (e.g. from StridedOffset). Unsupported dtypes
+// read as 0 and are not written; check the dtype first.
+
+inline double LoadAsDouble(const DLTensor& t, int64_t offset) {
+  if (IsF32(t)) return DataPtr<const float>(t)[offset];
+  if (IsF64(t)) return DataPtr<const double>(t)[offset];
+  if (IsF16(t)) return HalfToFloat(DataPtr<const uint16_t>(t)[offset]);
+  if (IsBF16(t)) return BF16ToFloat(DataPtr<const uint16_t>(t)[offset]);
+  if (IsI32(t)) return DataPtr<const int32_t>(t)[offset];
+  if (IsI64(t)) return static_cast<double>(DataPtr<const int64_t>(t)[offset]);
+  if (IsBool(t)) return DataPtr<const uint8_t>(t)[offset] != 0 ? 1.0 : 0.0;
+  return 0.0;
+}
+
+inline float LoadF(const DLTensor& t, int64_t offset) {
+  return static_cast<float>(LoadAsDouble(t, offset));
+}
+
+// Stores `v` rounded to the tensor's floating dtype (f32, f16, bf16, f64).
+inline void StoreF(const DLTensor& t, int64_t offset, float v) {
+  if (IsF32(t)) DataPtr<float>(t)[offset] = v;
+  else if (IsF64(t)) DataPtr<double>(t)[offset] = v;
+  else if (IsF16(t)) DataPtr<uint16_t>(t)[offset] = FloatToHalf(v);
+  else if (IsBF16(t)) DataPtr<uint16_t>(t)[offset] = FloatToBF16(v);
+}
+
+// ---- call helpers ----------------------------------------------------------------
+
+// printf-style message into call->error, truncated to error_capacity and
+// always NUL-terminated; does nothing when there is no buffer.
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+inline void SetError(const AnvilCall* call, const char* fmt, ...) {
+  if (call == nullptr || call->error == nullptr || call->error_capacity == 0) return;
+  va_list args;
+  va_start(args, fmt);
+  vsnprintf(call->error, call->error_capacity, fmt, args);
+  va_end(args);
+  call->error[call->error_capacity - 1] = '\0';
+}
+
+// The attribute called `name`, or NULL.
+inline const AnvilAttr* FindAttr(const AnvilCall* call, const char* name) {
+  for (int32_t i = 0; i < call->num_attrs; ++i) {
+    if (call->attrs[i].name != nullptr && strcmp(call->attrs[i].name, name) == 0) return &call->attrs[i];
+  }
+  return nullptr;
+}
+
+// Threads to use in `num_threads(...)` clauses (at least 1).
+inline int NumThreads(const AnvilCall* call) { return call->num_threads > 0 ? call->num_threads : 1; }
+
+// Calls fn(float{}), fn(F16{}) or fn(BF16{}) according to `dtype` and returns
+// its status; other dtypes get ANVIL_ERROR_UNSUPPORTED with a message.
+template <class Fn>
+int DispatchFloat(const AnvilCall* call, const DLTensor& like, Fn&& fn) {
+  if (IsF32(like)) return fn(float{});
+  if (IsF16(like)) return fn(F16{});
+  if (IsBF16(like)) return fn(BF16{});
+  SetError(call, "unsupported dtype %s: this kernel handles f32, f16 and bf16", DTypeName(like.dtype));
+  return ANVIL_ERROR_UNSUPPORTED;
+}
+
+}  // namespace anvil
+
+#endif  // ANVIL_CPU_TENSOR_H_

@@ -1,0 +1,26 @@
+// The CLI's commands. Each registers its subcommand on the app and runs it.
+// Exit codes scripts can rely on:
+//   0  every candidate correct / the query succeeded
+//   1  at least one candidate was judged not correct
+//   2  the user's input is wrong (bad flags, task file, missing file)
+//   3  the environment failed (worker, compiler, store)
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "cli/config.h"
+#include "util/status.h"
+
+namespace anvil::cli {
+
+enum ExitCode { kExitOk = 0, kExitNotCorrect = 1, kExitUsage = 2, kExitEnvironment = 3 };
+
+// Each Add* registers a subcommand; the callback stores the exit code in *exit_code.
+void AddEvaluateCommands(CLI::App& app, CliConfig& config, int* exit_code);  // verify, bench
+void AddTaskCommands(CLI::App& app, CliConfig& config, int* exit_code);      // task list, task show
+void AddResultsCommand(CLI::App& app, CliConfig& config, int* exit_code);    // results
+
+// Maps a Status to an exit code and prints its message on stderr.
+int ReportError(const Status& status);
+
+}  // namespace anvil::cli

@@ -1,0 +1,35 @@
+// CliConfig: every setting the CLI reads, in one place, with its default and
+// its environment variable. Commands receive it; nothing else calls getenv.
+#pragma once
+
+#include <string>
+
+namespace anvil::cli {
+
+struct CliConfig {
+  // Where the store, build cache and scratch space live. Env: ANVIL_WORKSPACE.
+  std::string workspace = ".anvil";
+  // The anvil-worker executable. Default: beside the anvil executable. Env: ANVIL_WORKER.
+  std::string worker_path;
+  // Directory holding anvil/kernel.h for candidate builds. Env: ANVIL_INCLUDE_DIR.
+  std::string include_dir;
+  // CPU threads for candidates and the LibTorch baseline (0: all cores). Env: ANVIL_THREADS.
+  int threads = 0;
+  // Seconds of worker silence before a case is a timeout. Env: ANVIL_CASE_TIMEOUT.
+  double case_timeout_s = 20;
+  // Address-space limit of the worker, MiB (0: none). Env: ANVIL_MEMORY_LIMIT_MB.
+  long long memory_limit_mb = 4096;
+  // Machine-readable output on stdout.
+  bool json = false;
+  // Progress bar on stderr (default: when stderr is a terminal and not --json).
+  bool progress = true;
+
+  std::string StorePath() const { return workspace + "/anvil.db"; }
+  std::string BuildCacheDir() const { return workspace + "/builds"; }
+  std::string ScratchDir() const { return workspace + "/scratch"; }
+};
+
+// Fills defaults that depend on the machine (worker path, include dir, threads).
+void ResolveDefaults(CliConfig& config);
+
+}  // namespace anvil::cli

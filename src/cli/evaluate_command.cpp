@@ -1,0 +1,106 @@
+// anvil verify / anvil bench: judge candidate files against a task.
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "cli/progress.h"
+#include "cli/report_format.h"
+#include "orchestrator/evaluator.h"
+#include "task/task_file.h"
+
+namespace anvil::cli {
+namespace {
+
+struct EvaluateArgs {
+  std::vector<std::string> candidates;
+  std::string task_path;
+  std::string target = "cpu";
+};
+
+int RunEvaluate(const CliConfig& config, const EvaluateArgs& args, EvalMode mode) {
+  if (args.target != "cpu")
+    return ReportError(Unsupported(fmt::format(
+        "--target {}: this build evaluates CPU candidates only (CUDA and Triton arrive with the GPU backend)",
+        args.target)));
+  auto task = LoadTaskFile(args.task_path);
+  if (!task.ok()) return ReportError(task.status());
+  auto store = Store::Open(config.StorePath());
+  if (!store.ok()) return ReportError(store.status());
+  (void)(*store)->MarkAbandonedRuns();
+
+  nlohmann::json run_args = {{"task", args.task_path}, {"candidates", args.candidates}, {"threads", config.threads}};
+  auto run = (*store)->BeginRun(mode == EvalMode::kBench ? "bench" : "verify", run_args.dump());
+  if (!run.ok()) return ReportError(run.status());
+
+  EvaluatorOptions options;
+  options.mode = mode;
+  options.threads = config.threads;
+  options.case_timeout_s = config.case_timeout_s;
+  options.worker.worker_path = config.worker_path;
+  options.worker.scratch_dir = config.ScratchDir();
+  options.worker.memory_limit_mb = config.memory_limit_mb;
+  options.build.include_dir = config.include_dir;
+  options.build.cache_dir = config.BuildCacheDir();
+
+  ProgressBar bar(config.progress);
+  std::string label;
+  Evaluator evaluator(**store, options,
+                      [&](const std::string& phase, int done, int total) { bar.Update(label, phase, done, total); });
+
+  nlohmann::json reports = nlohmann::json::array();
+  bool all_correct = true;
+  bool color = !config.json && isatty(1);
+  for (const std::string& candidate : args.candidates) {
+    label = std::filesystem::path(candidate).filename().string();
+    auto report = evaluator.Evaluate(*task, candidate, *run);
+    bar.Clear();
+    if (!report.ok()) {
+      (void)(*store)->FinishRun(*run, "failed");
+      return ReportError(report.status().Context(candidate));
+    }
+    all_correct = all_correct && report->verdict == Verdict::kCorrect;
+    if (config.json)
+      reports.push_back(ReportToJson(*report));
+    else
+      std::cout << FormatReport(*report, color) << std::endl;
+  }
+  (void)(*store)->FinishRun(*run, "ok");
+  if (config.json) std::cout << nlohmann::json{{"run_id", *run}, {"results", reports}}.dump(2) << std::endl;
+  return all_correct ? kExitOk : kExitNotCorrect;
+}
+
+}  // namespace
+
+void AddEvaluateCommands(CLI::App& app, CliConfig& config, int* exit_code) {
+  for (EvalMode mode : {EvalMode::kVerify, EvalMode::kBench}) {
+    bool bench = mode == EvalMode::kBench;
+    auto args = std::make_shared<EvaluateArgs>();
+    CLI::App* cmd = app.add_subcommand(
+        bench ? "bench" : "verify",
+        bench ? "Verify candidates, then time them against LibTorch eager on the task's performance cases"
+              : "Prove candidate kernels against the task's reference on every correctness case");
+    cmd->add_option("candidates", args->candidates, "candidate source files (.cpp implementing include/anvil/kernel.h)")
+        ->required()
+        ->check(CLI::ExistingFile);
+    cmd->add_option("--task,-t", args->task_path, "task file (TOML, see docs/task-format.md)")
+        ->required()
+        ->check(CLI::ExistingFile);
+    cmd->add_option("--target", args->target, "where the kernel runs: cpu")->capture_default_str();
+    cmd->footer(bench ? "Example:\n  anvil bench examples/softmax/kernel.cpp --task examples/softmax/task.toml\n"
+                        "Speedup = LibTorch eager median / candidate median, same inputs and thread count."
+                      : "Example:\n  anvil verify examples/softmax/kernel.cpp --task examples/softmax/task.toml\n"
+                        "Exit code 0: all correct; 1: some candidate not correct; 2: bad input; 3: environment.");
+    cmd->callback([&config, args, mode, exit_code] {
+      ResolveDefaults(config);
+      *exit_code = RunEvaluate(config, *args, mode);
+    });
+  }
+}
+
+}  // namespace anvil::cli

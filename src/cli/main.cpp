@@ -1,0 +1,68 @@
+// anvil: the command-line front end. One option table; commands live in
+// their own files (evaluate_command.cpp, task_command.cpp, results_command.cpp).
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+
+namespace anvil::cli {
+
+int ReportError(const Status& status) {
+  std::cerr << "anvil: error: " << status.message() << std::endl;
+  switch (status.code()) {
+    case ErrorCode::kInvalidInput:
+    case ErrorCode::kNotFound:
+    case ErrorCode::kUnsupported:
+      return kExitUsage;
+    default:
+      return kExitEnvironment;
+  }
+}
+
+}  // namespace anvil::cli
+
+int main(int argc, char** argv) {
+  using namespace anvil::cli;
+  CLI::App app{fmt::format(
+      "anvil {} — turns operator descriptions into verified, measured kernels.\n"
+      "Candidates are proven against LibTorch on many shapes, dtypes, layouts and seeds in a sandboxed\n"
+      "worker, timed against LibTorch eager, and recorded in a SQLite store.",
+      ANVIL_VERSION)};
+  app.require_subcommand(1);
+  app.footer("Start here:\n  anvil task list\n  anvil verify examples/softmax/kernel.cpp --task examples/softmax/task.toml\n"
+             "  anvil bench  examples/softmax/kernel.cpp --task examples/softmax/task.toml\n  anvil results\n"
+             "Docs: README.md, docs/task-format.md, docs/formula.md, docs/verification-policy.md");
+  CliConfig config;
+  app.add_option("--workspace,-w", config.workspace, "store, build cache and scratch directory")
+      ->envname("ANVIL_WORKSPACE")
+      ->capture_default_str();
+  app.add_option("--worker", config.worker_path, "anvil-worker executable (default: beside anvil)")
+      ->envname("ANVIL_WORKER");
+  app.add_option("--include-dir", config.include_dir, "directory with anvil/kernel.h for candidate builds")
+      ->envname("ANVIL_INCLUDE_DIR");
+  app.add_option("--threads,-j", config.threads, "CPU threads for candidate and baseline (0: all cores)")
+      ->envname("ANVIL_THREADS")
+      ->capture_default_str();
+  app.add_option("--timeout", config.case_timeout_s, "seconds a case may run before it is a timeout")
+      ->envname("ANVIL_CASE_TIMEOUT")
+      ->capture_default_str();
+  app.add_option("--memory-limit-mb", config.memory_limit_mb, "worker address-space limit in MiB (0: none)")
+      ->envname("ANVIL_MEMORY_LIMIT_MB")
+      ->capture_default_str();
+  app.add_flag("--json", config.json, "machine-readable JSON on stdout");
+  app.add_flag("!--no-progress", config.progress, "no progress bar");
+
+  int exit_code = kExitOk;
+  AddEvaluateCommands(app, config, &exit_code);
+  AddTaskCommands(app, config, &exit_code);
+  AddResultsCommand(app, config, &exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : kExitUsage;
+  }
+  return exit_code;
+}

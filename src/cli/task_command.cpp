@@ -1,0 +1,135 @@
+// anvil task list / anvil task show: what tasks exist and what they say.
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "task/cases.h"
+#include "task/task_file.h"
+#include "task/task_graph.h"
+
+namespace anvil::cli {
+namespace {
+
+std::string InputsSummary(const Task& t) {
+  std::string out;
+  for (const auto& in : t.inputs) out += fmt::format("{}{}: {}{}", out.empty() ? "" : ", ", in.name, in.dtype,
+                                                     ShapeToString(in.shape));
+  return out;
+}
+
+nlohmann::json TaskJson(const Task& t) {
+  nlohmann::json inputs = nlohmann::json::array(), attrs = nlohmann::json::array(), outputs = nlohmann::json::array();
+  for (const auto& in : t.inputs)
+    inputs.push_back({{"name", in.name}, {"dtype", in.dtype}, {"shape", ShapeToString(in.shape)},
+                      {"domain", in.domain.ToString()}});
+  for (const auto& a : t.attrs)
+    attrs.push_back({{"name", a.name}, {"dtype", DTypeName(a.value.dtype)}, {"value", a.value.ToString()}});
+  for (const auto& o : t.outputs) {
+    nlohmann::json j = {{"name", o.name}};
+    if (o.inplace) j["inplace"] = *o.inplace;
+    outputs.push_back(j);
+  }
+  nlohmann::json variants = nlohmann::json::array();
+  for (const auto& v : t.Variants()) variants.push_back(v.Label());
+  return {{"name", t.name},           {"description", t.description},
+          {"path", t.source_path},    {"formula", t.formula},
+          {"inputs", inputs},         {"attrs", attrs},
+          {"outputs", outputs},       {"variants", variants},
+          {"correctness_cases", CorrectnessCases(t).size()},
+          {"performance_cases", PerformanceCases(t).size()}};
+}
+
+int List(const CliConfig& config, std::vector<std::string> dirs) {
+  if (dirs.empty())
+    for (const char* d : {"examples", "tasks"})
+      if (std::filesystem::is_directory(d)) dirs.push_back(d);
+  if (dirs.empty()) return ReportError(NotFound("no task directories given and neither ./examples nor ./tasks exists"));
+  nlohmann::json all = nlohmann::json::array();
+  bool any_error = false;
+  if (!config.json) std::cout << fmt::format("{:<22} {:<14} {:>6} {:>5}  {}\n", "TASK", "DTYPES", "CASES", "PERF", "PATH");
+  for (const auto& dir : dirs)
+    for (auto& entry : FindTaskFiles(dir)) {
+      if (!entry.task.ok()) {
+        any_error = true;
+        if (config.json)
+          all.push_back({{"path", entry.path}, {"error", entry.task.status().message()}});
+        else
+          std::cout << fmt::format("{:<22} error: {}\n", "(invalid)", entry.task.status().message());
+        continue;
+      }
+      const Task& t = *entry.task;
+      if (config.json) {
+        all.push_back(TaskJson(t));
+        continue;
+      }
+      std::string dtypes;
+      for (const auto& v : t.Variants()) dtypes += (dtypes.empty() ? "" : " ") + v.Label();
+      std::cout << fmt::format("{:<22} {:<14} {:>6} {:>5}  {}\n", t.name, dtypes, CorrectnessCases(t).size(),
+                               PerformanceCases(t).size(), entry.path);
+    }
+  if (config.json) std::cout << all.dump(2) << std::endl;
+  return any_error ? kExitUsage : kExitOk;
+}
+
+int Show(const CliConfig& config, const std::string& path) {
+  auto task = LoadTaskFile(path);
+  if (!task.ok()) return ReportError(task.status());
+  const Task& t = *task;
+  if (config.json) {
+    nlohmann::json j = TaskJson(t);
+    nlohmann::json graphs = nlohmann::json::object();
+    for (const auto& v : t.Variants()) graphs[v.Label()] = CompileTaskGraph(t, v)->Dump();
+    j["graphs"] = graphs;
+    std::cout << j.dump(2) << std::endl;
+    return kExitOk;
+  }
+  std::cout << fmt::format("task      {}\n", t.name);
+  if (!t.description.empty()) std::cout << fmt::format("about     {}\n", t.description);
+  std::cout << fmt::format("file      {}\n", t.source_path);
+  std::cout << fmt::format("formula   {}\n", t.formula);
+  std::cout << fmt::format("inputs    {}\n", InputsSummary(t));
+  for (const auto& a : t.attrs)
+    std::cout << fmt::format("attr      {}: {} = {}\n", a.name, DTypeName(a.value.dtype), a.value.ToString());
+  auto variants = t.Variants();
+  for (const auto& v : variants) {
+    auto g = CompileTaskGraph(t, v);
+    std::cout << fmt::format("\ngraph ({}):\n{}", v.Label(), g->Dump());
+    for (const auto& o : g->outputs())
+      std::cout << fmt::format("output    {}: {}{}\n", o.name, DTypeName(o.dtype), ShapeToString(o.shape));
+  }
+  auto cases = CorrectnessCases(t);
+  std::cout << fmt::format("\ncorrectness cases: {} ({} shapes x {} dtype variants; layouts {}; distributions {}; "
+                           "seeds {})\n",
+                           cases.size(), t.correctness.shapes.size(), variants.size(),
+                           fmt::join(t.correctness.layouts, ","), fmt::join(t.correctness.distributions, ","),
+                           fmt::join(t.correctness.seeds, ","));
+  for (const auto& c : PerformanceCases(t)) std::cout << fmt::format("performance case: {}\n", c.Label());
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddTaskCommands(CLI::App& app, CliConfig& config, int* exit_code) {
+  CLI::App* task = app.add_subcommand("task", "List and inspect task files");
+  task->require_subcommand(1);
+  auto dirs = std::make_shared<std::vector<std::string>>();
+  CLI::App* list = task->add_subcommand("list", "List the tasks under directories (default: ./examples ./tasks)");
+  list->add_option("dirs", *dirs, "directories to search for *.toml task files");
+  list->callback([&config, dirs, exit_code] {
+    ResolveDefaults(config);
+    *exit_code = List(config, *dirs);
+  });
+  auto path = std::make_shared<std::string>();
+  CLI::App* show = task->add_subcommand("show", "Show a task: formula, inputs, typed graph per dtype, cases");
+  show->add_option("task", *path, "task file")->required()->check(CLI::ExistingFile);
+  show->callback([&config, path, exit_code] {
+    ResolveDefaults(config);
+    *exit_code = Show(config, *path);
+  });
+}
+
+}  // namespace anvil::cli

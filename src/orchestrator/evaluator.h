@@ -1,0 +1,82 @@
+// Evaluating candidates: build -> worker -> verdict -> store.
+//
+// The Evaluator owns at most one live anvil-worker and reuses it across
+// candidates; when a candidate crashes or hangs the worker is killed (its
+// whole process group) and the next candidate gets a fresh one. The
+// orchestrator itself never loads candidate code.
+//
+// Everything is recorded as it happens: the task, the candidate source, the
+// build, one row per case the moment its outcome arrives, the timings, and
+// finally the evaluation's verdict. A process killed half-way leaves every
+// finished case in the store and the evaluation without a verdict.
+//
+// Not thread-safe; one Evaluator per thread.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "backend/cpu/cpu_build.h"
+#include "orchestrator/worker_client.h"
+#include "store/store.h"
+#include "task/task.h"
+#include "verify/protocol.h"
+
+namespace anvil {
+
+struct EvaluatorOptions {
+  EvalMode mode = EvalMode::kVerify;
+  int threads = 1;              // candidate and LibTorch baseline alike
+  double case_timeout_s = 20;   // silence from the worker longer than this is a timeout
+  WorkerOptions worker;
+  CpuBuildOptions build;
+};
+
+struct CandidateReport {
+  std::string candidate_path;
+  std::string task_name;
+  Verdict verdict = Verdict::kCorrect;
+  std::string reason;                   // why it is not correct; empty when correct
+  CpuBuildResult build;
+  std::vector<CaseSpec> cases;          // all correctness cases of the task
+  std::vector<CaseOutcome> outcomes;    // those that ran, in order
+  int cases_passed = 0;
+  std::optional<size_t> worst;          // index into outcomes of the case that decided the verdict
+  double max_abs_err = 0, max_rel_err = 0, worst_ratio = 0;  // over every case that ran
+  std::vector<CaseSpec> perf_cases;
+  std::vector<TimingOutcome> timings;   // per perf case: candidate then eager
+  std::optional<double> speedup;        // geometric mean over perf cases of eager median / candidate median
+  SandboxReport sandbox;
+  std::string worker_stderr;            // tail, when the worker died
+  int64_t evaluation_id = 0;
+  double seconds = 0;
+};
+
+// Called as work advances: phase ("build", "correctness", "performance"), done, total.
+using ProgressFn = std::function<void(const std::string& phase, int done, int total)>;
+
+class Evaluator {
+ public:
+  Evaluator(Store& store, EvaluatorOptions options, ProgressFn progress = nullptr);
+  ~Evaluator();
+
+  // Errors only for what is not the candidate's fault (store unwritable,
+  // worker cannot start, compiler missing). Every candidate failure is a
+  // verdict in the report.
+  Result<CandidateReport> Evaluate(const Task& task, const std::string& candidate_path, int64_t run_id);
+
+ private:
+  Status EnsureWorker();
+  Status RunInWorker(const Task& task, const std::string& library, CandidateReport& report, int64_t evaluation_id);
+  Status Record(int64_t evaluation_id, const CaseSpec& spec, const CaseOutcome& outcome);
+
+  Store& store_;
+  EvaluatorOptions options_;
+  ProgressFn progress_;
+  std::unique_ptr<WorkerClient> worker_;
+};
+
+}  // namespace anvil

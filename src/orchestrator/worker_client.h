@@ -1,0 +1,76 @@
+// The orchestrator's handle on one anvil-worker process.
+//
+// Start() forks and execs the worker in its own process group with pipes for
+// the protocol (src/verify/protocol.h) and its stderr in a log file, then
+// waits for the worker's hello. Next() returns the next message, or tells
+// that the worker exited (with its signal or code) or stayed silent past the
+// deadline. Kill() ends the whole process group (a candidate that forked or
+// left threads behind dies with it). The destructor kills a worker that is
+// still alive. One thread at a time.
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "verify/protocol.h"
+#include "util/status.h"
+
+namespace anvil {
+
+struct WorkerOptions {
+  std::string worker_path;        // the anvil-worker executable
+  std::string scratch_dir;        // its only writable directory; holds its stderr log
+  int64_t memory_limit_mb = 4096; // address-space limit inside the worker
+  bool isolate_network = true;
+  double startup_timeout_s = 60;
+};
+
+struct WorkerEvent {
+  enum class Kind { kMessage, kExited, kTimedOut };
+  Kind kind = Kind::kMessage;
+  nlohmann::json message;   // kMessage
+  int exit_code = -1;       // kExited, when it exited normally
+  int signal = 0;           // kExited, when a signal ended it
+};
+
+class WorkerClient {
+ public:
+  static Result<std::unique_ptr<WorkerClient>> Start(const WorkerOptions& options);
+  ~WorkerClient();
+  WorkerClient(const WorkerClient&) = delete;
+  WorkerClient& operator=(const WorkerClient&) = delete;
+
+  Status Send(const nlohmann::json& message);
+  WorkerEvent Next(double timeout_seconds);
+  void Kill();
+  bool alive() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
+  const SandboxReport& sandbox() const { return sandbox_; }
+  // Marks the current end of the worker's stderr log; StderrTail() shows
+  // only what came after the last mark (one evaluation's output).
+  void MarkStderr();
+  // At most the last `max_bytes` of the worker's stderr since the mark
+  // (candidate output, abort messages).
+  std::string StderrTail(size_t max_bytes = 2000) const;
+
+ private:
+  WorkerClient() = default;
+  WorkerEvent Reap();  // waits for the exited process and describes how it ended
+
+  pid_t pid_ = -1;
+  int to_worker_ = -1;
+  int from_worker_ = -1;
+  std::string buffer_;  // bytes read but not yet split into lines
+  std::string stderr_path_;
+  long long stderr_mark_ = 0;
+  SandboxReport sandbox_;
+};
+
+std::string SignalName(int signal);  // "SIGSEGV (segmentation fault)"
+
+}  // namespace anvil

@@ -1,0 +1,197 @@
+#include "store/migrations.h"
+
+#include <string>
+
+namespace anvil::store {
+
+namespace {
+
+// Timestamps are ISO-8601 UTC with milliseconds ("2024-05-01T12:00:00.123Z"),
+// produced by SQLite so that every writer uses one clock format; the text
+// sorts in time order.
+#define ANVIL_STORE_NOW "(strftime('%Y-%m-%dT%H:%M:%fZ','now'))"
+
+// Migration 1: every table. JSON columns are checked with json_valid so that
+// a malformed document is refused at write time, not discovered at read time.
+// Floating-point error columns are nullable because SQLite stores NaN as NULL
+// (a candidate that produced NaN has a NaN error).
+const char* const kMigration1 = R"sql(
+CREATE TABLE tasks (
+  id           INTEGER PRIMARY KEY,
+  name         TEXT NOT NULL,
+  source_path  TEXT NOT NULL,
+  content_hash TEXT NOT NULL,
+  text         TEXT NOT NULL,
+  created_at   TEXT NOT NULL DEFAULT )sql" ANVIL_STORE_NOW R"sql(,
+  UNIQUE (name, content_hash)
+);
+
+CREATE TABLE candidates (
+  id          INTEGER PRIMARY KEY,
+  task_id     INTEGER NOT NULL REFERENCES tasks(id),
+  backend     TEXT NOT NULL CHECK (backend IN ('cpu', 'cuda', 'triton')),
+  source_path TEXT NOT NULL,
+  source_hash TEXT NOT NULL,
+  source      TEXT NOT NULL,
+  provenance  TEXT NOT NULL CHECK (provenance <> ''),
+  created_at  TEXT NOT NULL DEFAULT )sql" ANVIL_STORE_NOW R"sql(,
+  UNIQUE (task_id, backend, source_hash)
+);
+CREATE INDEX candidates_by_task ON candidates(task_id);
+
+CREATE TABLE builds (
+  id           INTEGER PRIMARY KEY,
+  candidate_id INTEGER NOT NULL REFERENCES candidates(id),
+  cache_key    TEXT NOT NULL,
+  compiler     TEXT NOT NULL,
+  flags        TEXT NOT NULL,
+  ok           INTEGER NOT NULL CHECK (ok IN (0, 1)),
+  log          TEXT NOT NULL,
+  seconds      REAL NOT NULL,
+  cached       INTEGER NOT NULL CHECK (cached IN (0, 1)),
+  created_at   TEXT NOT NULL DEFAULT )sql" ANVIL_STORE_NOW R"sql(
+);
+CREATE INDEX builds_by_candidate ON builds(candidate_id);
+CREATE INDEX builds_by_cache_key ON builds(cache_key);
+
+CREATE TABLE runs (
+  id            INTEGER PRIMARY KEY,
+  command       TEXT NOT NULL,
+  args_json     TEXT NOT NULL CHECK (json_valid(args_json)),
+  anvil_version TEXT NOT NULL,
+  host          TEXT NOT NULL,
+  pid           INTEGER NOT NULL,
+  started_at    TEXT NOT NULL DEFAULT )sql" ANVIL_STORE_NOW R"sql(,
+  finished_at   TEXT,
+  status        TEXT CHECK (status IS NULL OR status IN ('ok', 'failed', 'interrupted'))
+);
+
+CREATE TABLE evaluations (
+  id            INTEGER PRIMARY KEY,
+  run_id        INTEGER NOT NULL REFERENCES runs(id),
+  candidate_id  INTEGER NOT NULL REFERENCES candidates(id),
+  kind          TEXT NOT NULL CHECK (kind IN ('verify', 'bench')),
+  verdict       TEXT CHECK (verdict IS NULL OR verdict <> ''),
+  reason        TEXT,
+  detail_json   TEXT CHECK (detail_json IS NULL OR json_valid(detail_json)),
+  cases_total   INTEGER,
+  cases_passed  INTEGER,
+  started_at    TEXT NOT NULL DEFAULT )sql" ANVIL_STORE_NOW R"sql(,
+  finished_at   TEXT
+);
+CREATE INDEX evaluations_by_run ON evaluations(run_id);
+CREATE INDEX evaluations_by_candidate ON evaluations(candidate_id);
+
+CREATE TABLE case_results (
+  id            INTEGER PRIMARY KEY,
+  evaluation_id INTEGER NOT NULL REFERENCES evaluations(id),
+  case_index    INTEGER NOT NULL,
+  dtype         TEXT NOT NULL,
+  bindings_json TEXT NOT NULL CHECK (json_valid(bindings_json)),
+  layout        TEXT NOT NULL,
+  distribution  TEXT NOT NULL,
+  seed          INTEGER NOT NULL,
+  verdict       TEXT NOT NULL CHECK (verdict <> ''),
+  max_abs_err   REAL,
+  max_rel_err   REAL,
+  detail_json   TEXT CHECK (detail_json IS NULL OR json_valid(detail_json))
+);
+CREATE INDEX case_results_by_evaluation ON case_results(evaluation_id, case_index);
+
+CREATE TABLE timings (
+  id            INTEGER PRIMARY KEY,
+  evaluation_id INTEGER NOT NULL REFERENCES evaluations(id),
+  case_label    TEXT NOT NULL,
+  subject       TEXT NOT NULL CHECK (subject <> ''),
+  threads       INTEGER NOT NULL,
+  median_ns     REAL NOT NULL CHECK (median_ns >= 0),
+  q1_ns         REAL NOT NULL,
+  q3_ns         REAL NOT NULL,
+  samples_json  TEXT NOT NULL CHECK (json_valid(samples_json)),
+  created_at    TEXT NOT NULL DEFAULT )sql" ANVIL_STORE_NOW R"sql(
+);
+CREATE INDEX timings_by_evaluation ON timings(evaluation_id);
+)sql";
+
+// Migration 2: "what is the current verdict of each candidate?" is the most
+// common question (reports, resuming a run). The view answers it with the
+// newest finished evaluation per (candidate, kind); the index makes its
+// correlated lookup a single index probe.
+const char* const kMigration2 = R"sql(
+CREATE INDEX evaluations_by_candidate_kind ON evaluations(candidate_id, kind, id)
+  WHERE finished_at IS NOT NULL;
+
+CREATE VIEW latest_evaluations AS
+SELECT e.*
+FROM evaluations AS e
+WHERE e.finished_at IS NOT NULL
+  AND e.id = (SELECT MAX(e2.id) FROM evaluations AS e2
+              WHERE e2.candidate_id = e.candidate_id AND e2.kind = e.kind
+                AND e2.finished_at IS NOT NULL);
+)sql";
+
+#undef ANVIL_STORE_NOW
+
+const char* const kCreateMigrationsTable = R"sql(
+CREATE TABLE IF NOT EXISTS schema_migrations (
+  version    INTEGER PRIMARY KEY,
+  applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+);
+)sql";
+
+Status CheckNotNewer(const sqlite::Db& db, int version) {
+  if (version <= LatestSchemaVersion()) return Status::Ok();
+  return Unsupported("store " + db.path() + " has schema version " + std::to_string(version) +
+                     " but this anvil knows up to " + std::to_string(LatestSchemaVersion()) + "; upgrade anvil");
+}
+
+}  // namespace
+
+const std::vector<Migration>& AllMigrations() {
+  static const std::vector<Migration> kAll = {
+      {1, "tasks, candidates, builds, runs, evaluations, case_results, timings", kMigration1},
+      {2, "latest_evaluations view and its index", kMigration2},
+  };
+  return kAll;
+}
+
+int LatestSchemaVersion() { return AllMigrations().back().version; }
+
+Result<int> ReadSchemaVersion(sqlite::Db& db) {
+  ANVIL_ASSIGN_OR_RETURN(sqlite::Statement exists,
+                         db.Prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = "
+                                    "'schema_migrations'",
+                                    "reading the schema version"));
+  ANVIL_ASSIGN_OR_RETURN(bool row, exists.Step());
+  if (!row || exists.ColumnInt64(0) == 0) return 0;
+  ANVIL_ASSIGN_OR_RETURN(sqlite::Statement max,
+                         db.Prepare("SELECT coalesce(max(version), 0) FROM schema_migrations",
+                                    "reading the schema version"));
+  ANVIL_ASSIGN_OR_RETURN(row, max.Step());
+  return row ? max.ColumnInt(0) : 0;
+}
+
+Status Migrate(sqlite::Db& db, int target_version) {
+  ANVIL_ASSIGN_OR_RETURN(int current, ReadSchemaVersion(db));
+  ANVIL_RETURN_IF_ERROR(CheckNotNewer(db, current));
+  for (const Migration& m : AllMigrations()) {
+    if (m.version <= current || m.version > target_version) continue;
+    const std::string purpose = "applying schema migration " + std::to_string(m.version) + " (" + m.summary + ")";
+    ANVIL_ASSIGN_OR_RETURN(sqlite::Transaction txn, sqlite::Transaction::Begin(db, purpose));
+    ANVIL_RETURN_IF_ERROR(db.Exec(kCreateMigrationsTable, purpose));
+    // Another process may have migrated between our read and our lock.
+    ANVIL_ASSIGN_OR_RETURN(current, ReadSchemaVersion(db));
+    ANVIL_RETURN_IF_ERROR(CheckNotNewer(db, current));
+    if (m.version <= current) continue;  // the transaction rolls back: nothing to do
+    ANVIL_RETURN_IF_ERROR(db.Exec(m.sql, purpose));
+    ANVIL_ASSIGN_OR_RETURN(sqlite::Statement record,
+                           db.Prepare("INSERT INTO schema_migrations(version) VALUES (?1)", purpose));
+    record.Bind(1, m.version);
+    ANVIL_RETURN_IF_ERROR(record.Run());
+    ANVIL_RETURN_IF_ERROR(txn.Commit());
+    current = m.version;
+  }
+  return Status::Ok();
+}
+
+}  // namespace anvil::store

@@ -1,0 +1,101 @@
+// Task: what an operator is, how it is judged, and on which cases.
+//
+// A Task is loaded from a human-written TOML file (docs/task-format.md) and is
+// immutable afterwards. It names its inputs (a dtype or a type variable, and a
+// symbolic shape), scalar attributes, outputs, the reference (a formula in
+// PyTorch names), correctness cases, performance cases, the comparison mode
+// and in-place semantics. Each combination of type-variable values is a dtype
+// variant; the formula is type-checked for every variant when the task loads,
+// so a task that loads is a task the worker can evaluate.
+//
+// Thread-safety: plain values.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/dtype.h"
+#include "core/scalar.h"
+#include "core/shape.h"
+#include "verify/tolerance.h"
+
+namespace anvil {
+
+// Where an input's values come from. Any is the default; the others keep a
+// formula inside its mathematical domain (log of a positive number, ...).
+struct ValueDomain {
+  enum class Kind { kAny, kPositive, kNonNegative, kNonZero, kUnit, kRange };
+  Kind kind = Kind::kAny;
+  double lo = 0, hi = 0;  // kRange only, inclusive
+  std::string ToString() const;
+};
+
+struct TaskInput {
+  std::string name;
+  std::string dtype;  // a dtype name ("f32") or a type variable ("T")
+  SymShape shape;
+  ValueDomain domain;
+};
+
+struct TaskAttr {
+  std::string name;
+  ScalarValue value;  // value.dtype is the attribute's declared dtype
+};
+
+struct TaskOutput {
+  std::string name;
+  std::optional<std::string> dtype;    // declared dtype or type variable, checked against the formula
+  std::optional<std::string> inplace;  // the input this output is written into
+};
+
+// One assignment of concrete dtypes to every input (and declared output).
+struct DTypeVariant {
+  std::map<std::string, DType> type_vars;  // "T" -> f16
+  std::vector<DType> input_dtypes;         // per input, in declaration order
+  std::string Label() const;               // "T=f16" or "f32" when the task has no type variables
+};
+
+struct CaseMatrix {
+  std::vector<Bindings> shapes;
+  std::vector<std::string> layouts;        // contiguous | transposed | strided | broadcast
+  std::vector<std::string> distributions;  // normal | uniform | heavy | special
+  std::vector<uint64_t> seeds;
+};
+
+struct PerformanceSpec {
+  std::vector<Bindings> shapes;
+  int warmup = 3;    // untimed calls before measuring
+  int trials = 30;   // timed calls; median and IQR are reported
+  int rotations = 4; // distinct input sets cycled through the trials
+};
+
+struct CompareSpec {
+  CompareMode mode = CompareMode::kAllClose;  // kExact is implied for integer outputs
+  int64_t unordered_dim = -1;
+  bool deterministic = true;  // run twice, require bitwise identical outputs
+  ToleranceOverrides overrides;
+};
+
+struct Task {
+  std::string name;
+  std::string description;
+  std::string formula;
+  std::string source_path;  // file it was loaded from ("" for tasks built in code)
+  std::string source_text;  // the file's text, stored with results
+  std::map<std::string, std::vector<DType>> type_vars;
+  std::vector<TaskInput> inputs;
+  std::vector<TaskAttr> attrs;
+  std::vector<TaskOutput> outputs;
+  CaseMatrix correctness;
+  PerformanceSpec performance;
+  CompareSpec compare;
+
+  // Every combination of type-variable values, in a stable order.
+  std::vector<DTypeVariant> Variants() const;
+  // Index of the input named `name`, or -1.
+  int InputIndex(const std::string& name) const;
+};
+
+}  // namespace anvil

@@ -1,0 +1,78 @@
+#include "task/task_check.h"
+
+#include <set>
+
+#include <fmt/format.h>
+
+#include "task/task_graph.h"
+
+namespace anvil {
+namespace {
+
+Status CheckNames(const Task& task) {
+  std::set<std::string> seen;
+  auto add = [&](const std::string& n, const char* kind) -> Status {
+    if (!seen.insert(n).second) return InvalidInput(fmt::format("{} name '{}' is used twice", kind, n));
+    return Status::Ok();
+  };
+  for (const auto& i : task.inputs) ANVIL_RETURN_IF_ERROR(add(i.name, "input"));
+  for (const auto& a : task.attrs) ANVIL_RETURN_IF_ERROR(add(a.name, "attribute"));
+  std::set<std::string> outs;
+  for (const auto& o : task.outputs)
+    if (!outs.insert(o.name).second) return InvalidInput(fmt::format("output name '{}' is used twice", o.name));
+  return Status::Ok();
+}
+
+Status CheckShapesBound(const Task& task, const std::vector<Bindings>& shapes, const char* section) {
+  for (size_t c = 0; c < shapes.size(); ++c)
+    for (const auto& in : task.inputs) {
+      auto r = Concretize(in.shape, shapes[c]);
+      if (!r.ok())
+        return InvalidInput(fmt::format("[{}] shape #{} ({}): input '{}' {}", section, c + 1,
+                                        BindingsToString(shapes[c]), in.name, r.status().message()));
+    }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status CheckTask(const Task& task) {
+  ANVIL_RETURN_IF_ERROR(CheckNames(task));
+  ANVIL_RETURN_IF_ERROR(CheckShapesBound(task, task.correctness.shapes, "correctness"));
+  ANVIL_RETURN_IF_ERROR(CheckShapesBound(task, task.performance.shapes, "performance"));
+
+  for (const DTypeVariant& variant : task.Variants()) {
+    auto graph = CompileTaskGraph(task, variant);
+    if (!graph.ok()) return graph.status().Context(fmt::format("formula (dtypes {})", variant.Label()));
+    const auto& outs = graph->outputs();
+    for (size_t i = 0; i < task.outputs.size(); ++i) {
+      const TaskOutput& o = task.outputs[i];
+      const formula::OutputInfo& info = outs[i];
+      if (o.dtype) {
+        auto tv = variant.type_vars.find(*o.dtype);
+        DType want = tv != variant.type_vars.end() ? tv->second : *ParseDType(*o.dtype);
+        if (want != info.dtype)
+          return InvalidInput(fmt::format("output '{}' is declared {} but the formula computes {} (dtypes {})", o.name,
+                                          DTypeName(want), DTypeName(info.dtype), variant.Label()));
+      }
+      if (o.inplace) {
+        int idx = task.InputIndex(*o.inplace);
+        const TaskInput& in = task.inputs[idx];
+        if (variant.input_dtypes[idx] != info.dtype || in.shape != info.shape)
+          return InvalidInput(fmt::format("output '{}' is in place on '{}' but has {}{} while the input is {}{}",
+                                          o.name, in.name, DTypeName(info.dtype), ShapeToString(info.shape),
+                                          DTypeName(variant.input_dtypes[idx]), ShapeToString(in.shape)));
+      }
+      if (task.compare.mode == CompareMode::kUnordered) {
+        int64_t rank = static_cast<int64_t>(info.shape.size());
+        int64_t d = task.compare.unordered_dim;
+        if (rank == 0 || d < -rank || d >= rank)
+          return InvalidInput(fmt::format("compare.unordered_dim {} is out of range for output '{}' of rank {}", d,
+                                          o.name, rank));
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace anvil

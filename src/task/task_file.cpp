@@ -1,0 +1,350 @@
+#include "task/task_file.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include "formula/formula.h"
+#include "task/task_check.h"
+
+namespace anvil {
+namespace {
+
+// Formats "path:line:col: message" for a node (or the file when no position).
+std::string Where(const std::string& origin, const toml::source_region& src) {
+  if (src.begin.line == 0) return origin;
+  return fmt::format("{}:{}:{}", origin, src.begin.line, src.begin.column);
+}
+
+class Reader {
+ public:
+  explicit Reader(std::string origin) : origin_(std::move(origin)) {}
+
+  Status Error(const toml::node* node, const std::string& msg) const {
+    return InvalidInput(fmt::format("{}: {}", node ? Where(origin_, node->source()) : origin_, msg));
+  }
+  Status Error(const toml::node_view<const toml::node>& view, const std::string& msg) const {
+    return Error(view.node(), msg);
+  }
+
+  Result<std::string> String(const toml::table& t, std::string_view key, bool required,
+                             const std::string& fallback = "") const {
+    auto v = t[key];
+    if (!v) {
+      if (required) return Error(&t, fmt::format("missing required key '{}'", key));
+      return fallback;
+    }
+    auto s = v.value<std::string>();
+    if (!s || !v.is_string()) return Error(v, fmt::format("'{}' must be a string", key));
+    return *s;
+  }
+
+  Result<SymShape> Shape(const toml::node_view<const toml::node>& v, const std::string& what) const {
+    const toml::array* arr = v.as_array();
+    if (!arr) return Error(v, what + ": shape must be an array like [\"B\", \"N\"] or [4, \"N\"]");
+    SymShape shape;
+    static const std::regex kSymbol("[A-Za-z_][A-Za-z0-9_]*");
+    for (const toml::node& d : *arr) {
+      if (auto i = d.value<int64_t>(); i && d.is_integer()) {
+        if (*i < 0) return Error(&d, what + ": a fixed dim must be >= 0");
+        shape.push_back(Dim::Fixed(*i));
+      } else if (auto s = d.value<std::string>()) {
+        if (!std::regex_match(*s, kSymbol))
+          return Error(&d, fmt::format("{}: '{}' is not a dim symbol (letters, digits, _)", what, *s));
+        shape.push_back(Dim::Symbol(*s));
+      } else {
+        return Error(&d, what + ": each dim is an integer or a symbol string");
+      }
+    }
+    return shape;
+  }
+
+  Result<ValueDomain> Domain(const toml::node_view<const toml::node>& v, const std::string& what) const {
+    ValueDomain d;
+    if (!v) return d;
+    if (auto s = v.value<std::string>(); s && v.is_string()) {
+      static const std::map<std::string, ValueDomain::Kind> kKinds = {
+          {"any", ValueDomain::Kind::kAny},         {"positive", ValueDomain::Kind::kPositive},
+          {"nonnegative", ValueDomain::Kind::kNonNegative}, {"nonzero", ValueDomain::Kind::kNonZero},
+          {"unit", ValueDomain::Kind::kUnit}};
+      auto it = kKinds.find(*s);
+      if (it == kKinds.end())
+        return Error(v, fmt::format("{}: unknown domain '{}'; expected any, positive, nonnegative, nonzero, "
+                                    "unit or [lo, hi]", what, *s));
+      d.kind = it->second;
+      return d;
+    }
+    const toml::array* arr = v.as_array();
+    if (!arr || arr->size() != 2 || !(*arr)[0].is_number() || !(*arr)[1].is_number())
+      return Error(v, what + ": domain is a name (positive, ...) or a range [lo, hi]");
+    d.kind = ValueDomain::Kind::kRange;
+    d.lo = (*arr)[0].value<double>().value();
+    d.hi = (*arr)[1].value<double>().value();
+    if (!(d.lo < d.hi)) return Error(v, what + ": domain range needs lo < hi");
+    return d;
+  }
+
+  Result<std::vector<Bindings>> ShapeList(const toml::table& section, const std::string& section_name) const {
+    auto v = section["shapes"];
+    const toml::array* arr = v.as_array();
+    if (!arr || arr->empty())
+      return Error(v ? v.node() : &section,
+                   fmt::format("[{}] needs shapes = [{{N = 7}}, ...]: one table of dim sizes per case", section_name));
+    std::vector<Bindings> out;
+    for (const toml::node& n : *arr) {
+      const toml::table* t = n.as_table();
+      if (!t) return Error(&n, "each shape is an inline table of sizes, e.g. {R = 7, C = 1000}");
+      Bindings b;
+      for (const auto& [k, val] : *t) {
+        auto size = val.value<int64_t>();
+        if (!size || !val.is_integer() || *size < 0)
+          return Error(&val, fmt::format("size of '{}' must be an integer >= 0", k.str()));
+        b[std::string(k.str())] = *size;
+      }
+      out.push_back(std::move(b));
+    }
+    return out;
+  }
+
+  Result<std::vector<std::string>> Words(const toml::table& t, std::string_view key,
+                                         const std::vector<std::string>& allowed,
+                                         std::vector<std::string> fallback) const {
+    auto v = t[key];
+    if (!v) return fallback;
+    const toml::array* arr = v.as_array();
+    if (!arr || arr->empty()) return Error(v, fmt::format("'{}' must be a non-empty array of strings", key));
+    std::vector<std::string> out;
+    for (const toml::node& n : *arr) {
+      auto s = n.value<std::string>();
+      if (!s || std::find(allowed.begin(), allowed.end(), *s) == allowed.end())
+        return Error(&n, fmt::format("'{}' entries must be one of: {}", key, fmt::join(allowed, ", ")));
+      out.push_back(*s);
+    }
+    return out;
+  }
+
+  const std::string& origin() const { return origin_; }
+
+ private:
+  std::string origin_;
+};
+
+Result<ScalarValue> AttrValue(const Reader& r, const toml::node_view<const toml::node>& v, DType dtype,
+                              const std::string& name) {
+  if (!v) return r.Error(v, fmt::format("attribute '{}' needs a value", name));
+  if (dtype == DType::kBool) {
+    auto b = v.value<bool>();
+    if (!b || !v.is_boolean()) return r.Error(v, fmt::format("attribute '{}' is bool: value = true|false", name));
+    return ScalarValue::Bool(*b);
+  }
+  if (IsFloating(dtype)) {
+    auto f = v.value<double>();
+    if (!f || !v.is_number()) return r.Error(v, fmt::format("attribute '{}' needs a number", name));
+    return ScalarValue::Float(*f, dtype);
+  }
+  auto i = v.value<int64_t>();
+  if (!i || !v.is_integer()) return r.Error(v, fmt::format("attribute '{}' is {}: needs an integer", name, DTypeName(dtype)));
+  return ScalarValue::Int(*i, dtype);
+}
+
+Result<Task> ParseTable(const toml::table& root, const Reader& r) {
+  Task task;
+  static const std::regex kName("[a-z0-9_.-]+");
+  ANVIL_ASSIGN_OR_RETURN(task.name, r.String(root, "name", true));
+  if (!std::regex_match(task.name, kName))
+    return r.Error(root["name"], "task name may use a-z, 0-9, '_', '.', '-' only");
+  ANVIL_ASSIGN_OR_RETURN(task.description, r.String(root, "description", false));
+  ANVIL_ASSIGN_OR_RETURN(task.formula, r.String(root, "formula", true));
+
+  if (auto types = root["types"]; types) {
+    const toml::table* t = types.as_table();
+    if (!t) return r.Error(types, "[types] maps a type variable to a list of dtypes, e.g. T = [\"f32\", \"f16\"]");
+    for (const auto& [k, v] : *t) {
+      const toml::array* arr = v.as_array();
+      if (!arr || arr->empty()) return r.Error(&v, "a type variable lists one or more dtypes");
+      std::vector<DType> dts;
+      for (const toml::node& n : *arr) {
+        auto s = n.value<std::string>();
+        auto dt = s ? ParseDType(*s) : std::nullopt;
+        if (!dt) return r.Error(&n, fmt::format("unknown dtype; expected one of {}", DTypeNameList()));
+        dts.push_back(*dt);
+      }
+      task.type_vars[std::string(k.str())] = dts;
+    }
+  }
+
+  auto dtype_ok = [&](const std::string& s) { return ParseDType(s) || task.type_vars.count(s); };
+
+  const toml::array* inputs = root["inputs"].as_array();
+  if (!inputs || inputs->empty()) return r.Error(&root, "a task needs at least one [[inputs]] table");
+  for (const toml::node& n : *inputs) {
+    const toml::table* t = n.as_table();
+    if (!t) return r.Error(&n, "[[inputs]] entries are tables");
+    TaskInput in;
+    ANVIL_ASSIGN_OR_RETURN(in.name, r.String(*t, "name", true));
+    ANVIL_ASSIGN_OR_RETURN(in.dtype, r.String(*t, "dtype", true));
+    if (!dtype_ok(in.dtype))
+      return r.Error((*t)["dtype"], fmt::format("input '{}': '{}' is neither a dtype ({}) nor a type variable "
+                                                "declared in [types]", in.name, in.dtype, DTypeNameList()));
+    ANVIL_ASSIGN_OR_RETURN(in.shape, r.Shape((*t)["shape"], "input '" + in.name + "'"));
+    ANVIL_ASSIGN_OR_RETURN(in.domain, r.Domain((*t)["domain"], "input '" + in.name + "'"));
+    task.inputs.push_back(std::move(in));
+  }
+
+  if (const toml::array* attrs = root["attrs"].as_array()) {
+    for (const toml::node& n : *attrs) {
+      const toml::table* t = n.as_table();
+      if (!t) return r.Error(&n, "[[attrs]] entries are tables");
+      TaskAttr a;
+      ANVIL_ASSIGN_OR_RETURN(a.name, r.String(*t, "name", true));
+      ANVIL_ASSIGN_OR_RETURN(std::string dts, r.String(*t, "dtype", true));
+      auto dt = ParseDType(dts);
+      if (!dt) return r.Error((*t)["dtype"], fmt::format("unknown dtype '{}'; expected one of {}", dts, DTypeNameList()));
+      ANVIL_ASSIGN_OR_RETURN(a.value, AttrValue(r, (*t)["value"], *dt, a.name));
+      task.attrs.push_back(std::move(a));
+    }
+  }
+
+  const toml::array* outputs = root["outputs"].as_array();
+  if (!outputs || outputs->empty()) return r.Error(&root, "a task needs at least one [[outputs]] table");
+  for (const toml::node& n : *outputs) {
+    const toml::table* t = n.as_table();
+    if (!t) return r.Error(&n, "[[outputs]] entries are tables");
+    TaskOutput o;
+    ANVIL_ASSIGN_OR_RETURN(o.name, r.String(*t, "name", true));
+    if (auto d = (*t)["dtype"]) {
+      auto s = d.value<std::string>();
+      if (!s || !dtype_ok(*s)) return r.Error(d, "output dtype must be a dtype or a declared type variable");
+      o.dtype = *s;
+    }
+    if (auto ip = (*t)["inplace"]) {
+      auto s = ip.value<std::string>();
+      if (!s || task.InputIndex(*s) < 0)
+        return r.Error(ip, "inplace names the input this output is written into");
+      o.inplace = *s;
+    }
+    task.outputs.push_back(std::move(o));
+  }
+
+  const toml::table* corr = root["correctness"].as_table();
+  if (!corr) return r.Error(&root, "a task needs a [correctness] table with shapes = [...]");
+  ANVIL_ASSIGN_OR_RETURN(task.correctness.shapes, r.ShapeList(*corr, "correctness"));
+  ANVIL_ASSIGN_OR_RETURN(task.correctness.layouts,
+                         r.Words(*corr, "layouts", {"contiguous", "transposed", "strided", "broadcast"},
+                                 {"contiguous", "transposed", "strided", "broadcast"}));
+  ANVIL_ASSIGN_OR_RETURN(task.correctness.distributions,
+                         r.Words(*corr, "distributions", {"normal", "uniform", "heavy", "special"},
+                                 {"normal", "uniform", "heavy", "special"}));
+  if (auto seeds = (*corr)["seeds"]) {
+    const toml::array* arr = seeds.as_array();
+    if (!arr || arr->empty()) return r.Error(seeds, "seeds must be a non-empty array of integers");
+    for (const toml::node& n : *arr) {
+      auto s = n.value<int64_t>();
+      if (!s || *s < 0) return r.Error(&n, "a seed is an integer >= 0");
+      task.correctness.seeds.push_back(static_cast<uint64_t>(*s));
+    }
+  } else {
+    task.correctness.seeds = {1, 2};
+  }
+
+  if (const toml::table* perf = root["performance"].as_table()) {
+    ANVIL_ASSIGN_OR_RETURN(task.performance.shapes, r.ShapeList(*perf, "performance"));
+    for (auto [key, field] : {std::pair{"warmup", &task.performance.warmup},
+                              std::pair{"trials", &task.performance.trials},
+                              std::pair{"rotations", &task.performance.rotations}}) {
+      if (auto v = (*perf)[key]) {
+        auto i = v.value<int64_t>();
+        if (!i || *i < 1 || *i > 100000) return r.Error(v, fmt::format("{} must be an integer in 1..100000", key));
+        *field = static_cast<int>(*i);
+      }
+    }
+  }
+
+  if (const toml::table* cmp = root["compare"].as_table()) {
+    ANVIL_ASSIGN_OR_RETURN(std::string mode, r.String(*cmp, "mode", false, "allclose"));
+    if (mode == "allclose") task.compare.mode = CompareMode::kAllClose;
+    else if (mode == "exact") task.compare.mode = CompareMode::kExact;
+    else if (mode == "unordered") task.compare.mode = CompareMode::kUnordered;
+    else return r.Error((*cmp)["mode"], "compare mode is allclose, exact or unordered");
+    if (auto d = (*cmp)["unordered_dim"]) task.compare.unordered_dim = d.value<int64_t>().value_or(-1);
+    if (auto d = (*cmp)["deterministic"]) task.compare.deterministic = d.value<bool>().value_or(true);
+    for (const char* key : {"rtol", "atol"}) {
+      const toml::table* per = (*cmp)[key].as_table();
+      if (!per) continue;
+      for (const auto& [k, v] : *per) {
+        auto dt = ParseDType(k.str());
+        auto val = v.value<double>();
+        if (!dt || !IsFloating(*dt) || !val || *val < 0)
+          return r.Error(&v, fmt::format("{}.<dtype> = value for a floating dtype", key));
+        auto& ov = task.compare.overrides.per_dtype[*dt];
+        (std::string(key) == "rtol" ? ov.rtol : ov.atol) = *val;
+      }
+    }
+  }
+  return task;
+}
+
+}  // namespace
+
+std::string ValueDomain::ToString() const {
+  switch (kind) {
+    case Kind::kAny: return "any";
+    case Kind::kPositive: return "positive";
+    case Kind::kNonNegative: return "nonnegative";
+    case Kind::kNonZero: return "nonzero";
+    case Kind::kUnit: return "unit";
+    case Kind::kRange: return fmt::format("[{}, {}]", lo, hi);
+  }
+  return "?";
+}
+
+Result<Task> ParseTask(const std::string& text, const std::string& origin) {
+  toml::table root;
+  try {
+    root = toml::parse(text, origin);
+  } catch (const toml::parse_error& e) {
+    return InvalidInput(fmt::format("{}: {}", Where(origin, e.source()), e.description()));
+  }
+  Reader reader(origin);
+  ANVIL_ASSIGN_OR_RETURN(Task task, ParseTable(root, reader));
+  task.source_text = text;
+  ANVIL_RETURN_IF_ERROR(CheckTask(task).Context(origin));
+  return task;
+}
+
+Result<Task> LoadTaskFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return NotFound(fmt::format("cannot open task file '{}'", path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  ANVIL_ASSIGN_OR_RETURN(Task task, ParseTask(ss.str(), path));
+  task.source_path = path;
+  return task;
+}
+
+std::vector<TaskFileEntry> FindTaskFiles(const std::string& dir) {
+  std::vector<std::string> paths;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_regular_file() && it->path().extension() == ".toml") {
+      std::ifstream in(it->path());
+      std::string line;
+      bool has_formula = false;
+      while (std::getline(in, line))
+        if (line.rfind("formula", 0) == 0) { has_formula = true; break; }
+      if (has_formula) paths.push_back(it->path().string());
+    }
+  }
+  std::sort(paths.begin(), paths.end());
+  std::vector<TaskFileEntry> out;
+  for (auto& p : paths) out.push_back({p, LoadTaskFile(p)});
+  return out;
+}
+
+}  // namespace anvil

@@ -1,0 +1,31 @@
+// Running a helper program (the compiler, nm) and capturing its output.
+//
+// The child gets its own process group; on timeout the whole group is killed
+// with SIGKILL, so a compiler that spawns children (cc1plus, as, ld) leaves
+// nothing behind. stdin is /dev/null. stdout and stderr are merged.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "util/status.h"
+
+namespace anvil {
+
+struct ProcessResult {
+  int exit_code = -1;     // valid when !signaled && !timed_out
+  int signal = 0;         // the signal that ended it, when signaled
+  bool timed_out = false;
+  std::string output;     // stdout and stderr, interleaved
+  double seconds = 0;
+};
+
+// Fails (IoError) only when the program cannot be started at all.
+Result<ProcessResult> RunProcess(const std::vector<std::string>& argv, double timeout_seconds,
+                                 const std::string& working_dir = "");
+
+// Reads a whole file / writes it atomically (temp file + rename).
+Result<std::string> ReadFile(const std::string& path);
+Status WriteFileAtomic(const std::string& path, const std::string& contents);
+
+}  // namespace anvil

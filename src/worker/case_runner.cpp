@@ -1,0 +1,206 @@
+#include "worker/case_runner.h"
+
+#include <chrono>
+
+#include <fmt/format.h>
+
+#include "reference/evaluate.h"
+#include "verify/tolerance.h"
+#include "worker/case_tolerance.h"
+#include "worker/eager_baseline.h"
+#include "worker/compare.h"
+#include "worker/guarded_buffer.h"
+#include "worker/input_gen.h"
+
+namespace anvil::worker {
+namespace {
+
+std::string IndexToString(const std::vector<int64_t>& idx) {
+  return fmt::format("[{}]", fmt::join(idx, ", "));
+}
+
+CaseOutcome Fail(CaseOutcome o, Verdict v, std::string reason, std::string output = "") {
+  o.verdict = v;
+  o.reason = std::move(reason);
+  o.output = std::move(output);
+  return o;
+}
+
+// Runs the candidate on fresh outputs; returns them or the failure.
+struct RunResult {
+  std::vector<at::Tensor> outputs;
+  std::optional<CaseOutcome> failure;
+};
+
+RunResult RunOnce(const EvaluationContext& ctx, const CaseSpec& spec, const std::vector<at::Tensor>& inputs,
+                  const CaseOutcome& base) {
+  RunResult r;
+  auto outputs = MakeOutputs(ctx, spec, inputs);
+  if (!outputs.ok()) {
+    r.failure = Fail(base, Verdict::kRuntimeError, "harness could not allocate outputs: " + outputs.status().message());
+    return r;
+  }
+  r.outputs = std::move(outputs).value();
+  CallResult call = ctx.library->Call(inputs, r.outputs, ctx.named_attrs, ctx.threads);
+  if (call.status != ANVIL_OK) {
+    r.failure = Fail(base, Verdict::kRuntimeError,
+                     fmt::format("anvil_kernel returned status {}{}", call.status,
+                                 call.message.empty() ? std::string(" with no message") : ": " + call.message));
+    return r;
+  }
+  for (size_t j = 0; j < r.outputs.size(); ++j) {
+    const std::string& name = ctx.task.outputs[j].name;
+    if (Status s = CheckGuards(r.outputs[j], "output '" + name + "'"); !s.ok()) {
+      r.failure = Fail(base, Verdict::kWrong, "out-of-bounds write: " + s.message(), name);
+      return r;
+    }
+  }
+  for (size_t i = 0; i < inputs.size(); ++i)
+    if (Status s = CheckGuards(inputs[i], "input '" + ctx.task.inputs[i].name + "'"); !s.ok()) {
+      r.failure = Fail(base, Verdict::kSuspicious, "wrote outside an input: " + s.message());
+      return r;
+    }
+  return r;
+}
+
+bool IsInplaceTarget(const Task& task, const std::string& input) {
+  for (const TaskOutput& o : task.outputs)
+    if (o.inplace && *o.inplace == input) return true;
+  return false;
+}
+
+}  // namespace
+
+Result<std::vector<at::Tensor>> MakeInputs(const EvaluationContext& ctx, const CaseSpec& spec) {
+  auto layout = ParseLayout(spec.layout);
+  auto dist = ParseDistribution(spec.distribution);
+  if (!layout) return InvalidInput("unknown layout '" + spec.layout + "'");
+  if (!dist) return InvalidInput("unknown distribution '" + spec.distribution + "'");
+  const DTypeVariant& variant = ctx.variants[spec.variant];
+  std::vector<at::Tensor> inputs;
+  for (size_t i = 0; i < ctx.task.inputs.size(); ++i) {
+    const TaskInput& in = ctx.task.inputs[i];
+    ANVIL_ASSIGN_OR_RETURN(Shape shape, Concretize(in.shape, spec.bindings));
+    inputs.push_back(GenerateInput(variant.input_dtypes[i], shape, *layout, *dist, Domain::From(in.domain), spec.seed,
+                                   static_cast<int>(i)));
+  }
+  return inputs;
+}
+
+Result<std::vector<at::Tensor>> MakeOutputs(const EvaluationContext& ctx, const CaseSpec& spec,
+                                            const std::vector<at::Tensor>& inputs) {
+  const formula::Graph& graph = ctx.graphs[spec.variant];
+  std::vector<at::Tensor> outputs;
+  for (size_t j = 0; j < ctx.task.outputs.size(); ++j) {
+    const TaskOutput& o = ctx.task.outputs[j];
+    if (o.inplace) {
+      outputs.push_back(inputs[ctx.task.InputIndex(*o.inplace)]);
+      continue;
+    }
+    const formula::OutputInfo& info = graph.outputs()[j];
+    ANVIL_ASSIGN_OR_RETURN(Shape shape, Concretize(info.shape, spec.bindings));
+    at::Tensor t = AllocateGuarded(ToAten(info.dtype), shape, at::detail::defaultStrides(shape), NumElements(shape));
+    Poison(t);
+    outputs.push_back(t);
+  }
+  return outputs;
+}
+
+CaseOutcome RunCorrectnessCase(const EvaluationContext& ctx, const CaseSpec& spec) {
+  auto start = std::chrono::steady_clock::now();
+  CaseOutcome base;
+  base.index = spec.index;
+  auto finish = [&](CaseOutcome o) {
+    o.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return o;
+  };
+
+  auto inputs_or = MakeInputs(ctx, spec);
+  if (!inputs_or.ok()) return finish(Fail(base, Verdict::kRuntimeError, "harness: " + inputs_or.status().message()));
+  std::vector<at::Tensor> inputs = std::move(inputs_or).value();
+  std::vector<at::Tensor> pristine;  // guarded copies, same strides: the second run's inputs
+  std::vector<at::Tensor> reference_inputs;
+  for (const auto& t : inputs) {
+    pristine.push_back(CloneGuarded(t));
+    reference_inputs.push_back(t.clone());
+  }
+  const formula::Graph& graph = ctx.graphs[spec.variant];
+  auto expected_or = reference::Evaluate(graph, reference_inputs, ctx.attr_values, reference::Precision::kUpcast64);
+  if (!expected_or.ok())
+    return finish(Fail(base, Verdict::kRuntimeError, "reference failed: " + expected_or.status().message()));
+  const std::vector<at::Tensor>& expected = *expected_or;
+  // PyTorch eager on the same values: the calibration of the tolerance.
+  std::vector<at::Tensor> eager_inputs;
+  for (const auto& t : inputs) eager_inputs.push_back(t.clone());
+  auto eager = EvaluateEager(graph, eager_inputs, ctx.attr_values);
+
+  RunResult first = RunOnce(ctx, spec, inputs, base);
+  if (first.failure) return finish(*first.failure);
+
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const std::string& name = ctx.task.inputs[i].name;
+    if (IsInplaceTarget(ctx.task, name)) continue;
+    if (!BitwiseEqual(inputs[i], pristine[i]))
+      return finish(Fail(base, Verdict::kSuspicious,
+                         fmt::format("input '{}' was modified by the candidate (inputs are read-only; declare the "
+                                     "output inplace if the op writes it)",
+                                     name)));
+  }
+
+  CaseOutcome outcome = base;
+  for (size_t j = 0; j < expected.size(); ++j) {
+    const std::string& name = ctx.task.outputs[j].name;
+    DType dtype = graph.outputs()[j].dtype;
+    Tolerance tol = CaseTolerance(dtype, graph.ReductionLength(j, spec.bindings), ctx.task.compare.overrides,
+                                  expected[j], eager.ok() ? eager->outputs[j] : at::Tensor());
+    CompareMode mode = IsIntegral(dtype) && ctx.task.compare.mode == CompareMode::kAllClose ? CompareMode::kExact
+                                                                                            : ctx.task.compare.mode;
+    CompareResult cmp = Compare(expected[j], first.outputs[j], tol, mode, ctx.task.compare.unordered_dim);
+    outcome.numel += cmp.numel;
+    outcome.max_abs_err = std::max(outcome.max_abs_err, cmp.max_abs_err);
+    outcome.max_rel_err = std::max(outcome.max_rel_err, cmp.max_rel_err);
+    outcome.tolerance = tol.rule;
+    if (!cmp.ok) {
+      outcome.worst_ratio = cmp.worst_ratio;
+      outcome.mismatches = cmp.mismatches;
+      for (const auto& m : cmp.first_mismatches) outcome.first_mismatches.push_back({m.index, m.expected, m.actual});
+      return finish(Fail(outcome, Verdict::kWrong, fmt::format("output '{}': {}", name, cmp.reason), name));
+    }
+    outcome.worst_ratio = std::max(outcome.worst_ratio, cmp.worst_ratio);
+    if (IsConstant(first.outputs[j]) && !IsConstant(expected[j]))
+      return finish(Fail(outcome, Verdict::kSuspicious,
+                         fmt::format("output '{}' is one constant value while the reference varies; it passed only "
+                                     "because the tolerance allowed it",
+                                     name),
+                         name));
+  }
+
+  if (ctx.task.compare.deterministic) {
+    std::vector<at::Tensor> again;
+    for (const auto& t : pristine) again.push_back(CloneGuarded(t));
+    RunResult second = RunOnce(ctx, spec, again, base);
+    if (second.failure) {
+      CaseOutcome f = *second.failure;
+      f.reason = "second run on identical inputs: " + f.reason;
+      return finish(f);
+    }
+    for (size_t j = 0; j < first.outputs.size(); ++j)
+      if (!BitwiseEqual(first.outputs[j], second.outputs[j])) {
+        CompareResult diff = Compare(first.outputs[j], second.outputs[j],
+                                     Tolerance{0, 0, true, "bitwise"}, CompareMode::kExact, -1);
+        std::string where = diff.first_mismatches.empty()
+                                ? std::string("")
+                                : fmt::format("; first difference at {}: {} then {}",
+                                              IndexToString(diff.first_mismatches[0].index),
+                                              diff.first_mismatches[0].expected, diff.first_mismatches[0].actual);
+        return finish(Fail(outcome, Verdict::kWrong,
+                           fmt::format("output '{}' is nondeterministic: two runs on identical inputs differ in {} "
+                                       "of {} elements{} (a race, uninitialised reads, or state kept between calls)",
+                                       ctx.task.outputs[j].name, diff.mismatches, diff.numel, where),
+                           ctx.task.outputs[j].name));
+      }
+  }
+  return finish(outcome);
+}
+
+}  // namespace anvil::worker

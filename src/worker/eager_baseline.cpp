@@ -1,0 +1,22 @@
+#include "worker/eager_baseline.h"
+
+namespace anvil::worker {
+
+Result<EagerResult> EvaluateEager(const formula::Graph& graph, const std::vector<at::Tensor>& inputs,
+                                  const std::vector<ScalarValue>& attrs) {
+  EagerResult r;
+  auto native = reference::Evaluate(graph, inputs, attrs, reference::Precision::kNative);
+  if (native.ok()) {
+    r.outputs = std::move(native).value();
+    return r;
+  }
+  if (native.status().code() != ErrorCode::kUnsupported) return native.status();
+  auto f32 = reference::Evaluate(graph, inputs, attrs, reference::Precision::kUpcast32);
+  if (!f32.ok()) return f32.status();
+  r.outputs = std::move(f32).value();
+  r.precision = reference::Precision::kUpcast32;
+  r.note = "computed in f32 and cast back: " + native.status().message();
+  return r;
+}
+
+}  // namespace anvil::worker

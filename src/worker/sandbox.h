@@ -1,0 +1,38 @@
+// The worker's sandbox: what a candidate may not do, enforced by the kernel.
+//
+// ApplyProcessLimits (at start-up, before LibTorch does anything):
+//   - RLIMIT_AS: an address-space limit, so unbounded allocation fails inside
+//     the worker instead of exhausting the machine;
+//   - RLIMIT_CORE 0 and RLIMIT_FSIZE: no core dumps, no huge files;
+//   - a new network namespace (unshare CLONE_NEWNET; as non-root through a
+//     user namespace): no network at all;
+//   - Landlock: writes only under the scratch directory (and /dev/null).
+// ForbidProcessCreation (after LibTorch's thread pools exist, before any
+// candidate is loaded): a seccomp filter that kills the process with SIGSYS
+// on fork, vfork, execve, execveat, and clone without CLONE_THREAD; clone3
+// fails with ENOSYS so that thread creation falls back to clone.
+//
+// Each step that the kernel refuses is reported in SandboxReport.notes; the
+// worker runs on (the orchestrator shows what was in force).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "verify/protocol.h"
+
+namespace anvil::worker {
+
+struct SandboxOptions {
+  int64_t memory_limit_mb = 4096;  // 0 = none
+  int64_t file_size_limit_mb = 64;
+  std::string scratch_dir;          // the only place the worker may write
+  bool isolate_network = true;
+};
+
+// Applies everything but seccomp; fills `report`.
+void ApplyProcessLimits(const SandboxOptions& options, SandboxReport& report);
+// Installs the seccomp filter; sets report.seccomp.
+void ForbidProcessCreation(SandboxReport& report);
+
+}  // namespace anvil::worker

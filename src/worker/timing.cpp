@@ -1,0 +1,144 @@
+#include "worker/timing.h"
+
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include <fmt/format.h>
+
+#include "reference/evaluate.h"
+#include "verify/tolerance.h"
+#include "worker/case_tolerance.h"
+#include "worker/eager_baseline.h"
+#include "worker/case_runner.h"
+#include "worker/compare.h"
+
+namespace anvil::worker {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Quantile(const std::vector<double>& sorted, double q) {
+  if (sorted.empty()) return 0;
+  double pos = q * static_cast<double>(sorted.size() - 1);
+  size_t lo = static_cast<size_t>(pos);
+  size_t hi = std::min(lo + 1, sorted.size() - 1);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - static_cast<double>(lo));
+}
+
+TimingOutcome Outcome(int index, const char* subject, int threads, std::vector<double> samples) {
+  TimingOutcome t;
+  t.index = index;
+  t.subject = subject;
+  t.threads = threads;
+  Summarize(samples, t.median_ns, t.q1_ns, t.q3_ns);
+  t.samples_ns = std::move(samples);
+  return t;
+}
+
+}  // namespace
+
+void Summarize(const std::vector<double>& samples, double& median, double& q1, double& q3) {
+  std::vector<double> s = samples;
+  std::sort(s.begin(), s.end());
+  median = Quantile(s, 0.5);
+  q1 = Quantile(s, 0.25);
+  q3 = Quantile(s, 0.75);
+}
+
+PerformanceResult TimePerformanceCase(const EvaluationContext& ctx, const CaseSpec& spec, int warmup, int trials,
+                                      int rotations, const std::function<void()>& heartbeat) {
+  PerformanceResult result;
+  CaseOutcome base;
+  base.index = spec.index;
+  auto fail = [&](Verdict v, std::string reason) {
+    CaseOutcome o = base;
+    o.verdict = v;
+    o.reason = "while timing " + spec.Label() + ": " + std::move(reason);
+    result.failure = o;
+    return result;
+  };
+
+  std::vector<std::vector<at::Tensor>> inputs, outputs;
+  for (int r = 0; r < rotations; ++r) {
+    CaseSpec rotated = spec;
+    rotated.seed = spec.seed + static_cast<uint64_t>(r) * 7919;
+    auto in = MakeInputs(ctx, rotated);
+    if (!in.ok()) return fail(Verdict::kRuntimeError, in.status().message());
+    auto out = MakeOutputs(ctx, rotated, *in);
+    if (!out.ok()) return fail(Verdict::kRuntimeError, out.status().message());
+    inputs.push_back(std::move(in).value());
+    outputs.push_back(std::move(out).value());
+  }
+
+  // Candidate.
+  std::vector<double> samples;
+  auto last_beat = Clock::now();
+  for (int i = 0; i < warmup + trials; ++i) {
+    int r = i % rotations;
+    auto t0 = Clock::now();
+    CallResult call = ctx.library->Call(inputs[r], outputs[r], ctx.named_attrs, ctx.threads);
+    auto t1 = Clock::now();
+    if (call.status != ANVIL_OK)
+      return fail(Verdict::kRuntimeError, fmt::format("anvil_kernel returned status {}: {}", call.status, call.message));
+    if (i >= warmup) samples.push_back(std::chrono::duration<double, std::nano>(t1 - t0).count());
+    if (t1 - last_beat > std::chrono::seconds(1)) {
+      heartbeat();
+      last_beat = t1;
+    }
+  }
+  result.timings.push_back(Outcome(spec.index, "candidate", ctx.threads, std::move(samples)));
+
+  // The outputs of the timed calls must still be right (the last call of each
+  // rotation wrote them; in-place tasks are skipped: their inputs were rewritten
+  // by every call).
+  const formula::Graph& graph = ctx.graphs[spec.variant];
+  bool inplace = false;
+  for (const TaskOutput& o : ctx.task.outputs) inplace = inplace || o.inplace.has_value();
+  if (!inplace) {
+    for (int r = 0; r < rotations; ++r) {
+      std::vector<at::Tensor> ref_in;
+      for (auto& t : inputs[r]) ref_in.push_back(t.clone());
+      auto expected = reference::Evaluate(graph, ref_in, ctx.attr_values, reference::Precision::kUpcast64);
+      if (!expected.ok()) return fail(Verdict::kRuntimeError, "reference failed: " + expected.status().message());
+      auto eager = EvaluateEager(graph, ref_in, ctx.attr_values);
+      for (size_t j = 0; j < expected->size(); ++j) {
+        DType dtype = graph.outputs()[j].dtype;
+        Tolerance tol = CaseTolerance(dtype, graph.ReductionLength(j, spec.bindings), ctx.task.compare.overrides,
+                                      (*expected)[j], eager.ok() ? eager->outputs[j] : at::Tensor());
+        CompareMode mode = IsIntegral(dtype) && ctx.task.compare.mode == CompareMode::kAllClose
+                               ? CompareMode::kExact
+                               : ctx.task.compare.mode;
+        CompareResult cmp = Compare((*expected)[j], outputs[r][j], tol, mode, ctx.task.compare.unordered_dim);
+        if (!cmp.ok)
+          return fail(Verdict::kWrong, fmt::format("output '{}' of a timed call is wrong (the kernel behaves "
+                                                   "differently when called repeatedly): {}",
+                                                   ctx.task.outputs[j].name, cmp.reason));
+      }
+    }
+  }
+
+  // PyTorch eager on the same inputs and thread count.
+  at::set_num_threads(ctx.threads);
+  auto probe = EvaluateEager(graph, inputs[0], ctx.attr_values);
+  if (!probe.ok()) return fail(Verdict::kRuntimeError, "eager baseline failed: " + probe.status().message());
+  samples.clear();
+  for (int i = 0; i < warmup + trials; ++i) {
+    int r = i % rotations;
+    auto t0 = Clock::now();
+    auto out = reference::Evaluate(graph, inputs[r], ctx.attr_values, probe->precision);
+    auto t1 = Clock::now();
+    if (!out.ok()) return fail(Verdict::kRuntimeError, "eager baseline failed: " + out.status().message());
+    if (i >= warmup) samples.push_back(std::chrono::duration<double, std::nano>(t1 - t0).count());
+    if (t1 - last_beat > std::chrono::seconds(1)) {
+      heartbeat();
+      last_beat = t1;
+    }
+  }
+  result.timings.push_back(Outcome(spec.index, "eager", ctx.threads, std::move(samples)));
+  result.timings.back().note = probe->note;
+  return result;
+}
+
+}  // namespace anvil::worker

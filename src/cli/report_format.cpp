@@ -73,7 +73,7 @@ std::string FormatReport(const CandidateReport& r, bool color) {
                                  ? fmt::format(" (stopped after {})", ran)
                                  : ""));
   }
-  if (!r.outcomes.empty())
+  if (r.cases_passed > 0)
     row("worst err", fmt::format("max abs {:.3g}, max rel {:.3g} ({:.2f} of the allowed error at worst)",
                                  r.max_abs_err, r.max_rel_err, r.worst_ratio));
   if (!r.worker_stderr.empty() && !ok) row("stderr", r.worker_stderr.substr(0, 600));

@@ -1,0 +1,91 @@
+// The CLI's contract with users and scripts: help that teaches, precise input
+// errors, exit codes, task listing and inspection.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "cli_runner.h"
+
+namespace anvil::testing {
+namespace {
+
+TEST(Cli, HelpNamesTheCommands) {
+  CliWorkspace ws;
+  CliRun run = ws.Run({"--help"});
+  EXPECT_EQ(run.exit_code, 0);
+  for (const char* cmd : {"verify", "bench", "task", "results"}) EXPECT_NE(run.output.find(cmd), std::string::npos);
+}
+
+TEST(Cli, MissingArgumentsAreUsageErrors) {
+  CliWorkspace ws;
+  EXPECT_EQ(ws.Run({"verify"}).exit_code, 2);
+  EXPECT_EQ(ws.Run({"verify", "examples/softmax/kernel.cpp"}).exit_code, 2);  // no --task
+  EXPECT_EQ(ws.Run({"frobnicate"}).exit_code, 2);
+}
+
+TEST(Cli, AnotherTargetIsAClearUsageError) {
+  CliWorkspace ws;
+  CliRun run = ws.Run({"verify", "examples/softmax/kernel.cpp", "--task", "examples/softmax/task.toml", "--target",
+                       "cuda"});
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("CPU candidates only"), std::string::npos) << run.output;
+}
+
+TEST(Cli, ABrokenTaskFileNamesLineAndColumn) {
+  CliWorkspace ws;
+  std::string path = ws.dir() + "/bad.toml";
+  std::ofstream(path) << "name = \"bad\"\nformula = \"out = sigmod(x)\"\n[[inputs]]\nname = \"x\"\ndtype = \"f32\"\n"
+                         "shape = [\"N\"]\n[[outputs]]\nname = \"out\"\n[correctness]\nshapes = [{N = 3}]\n";
+  CliRun run = ws.Run({"task", "show", path});
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("sigmod"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("did you mean 'sigmoid'"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("formula:1:"), std::string::npos) << run.output;
+
+  std::ofstream(path) << "name = \"bad\"\nformula = \"out = x\"\n[[inputs]]\nname = \"x\"\ndtype = \"f33\"\n";
+  run = ws.Run({"task", "show", path});
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("bad.toml:5:"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("f33"), std::string::npos) << run.output;
+}
+
+TEST(Cli, TaskListFindsTheExamples) {
+  CliWorkspace ws;
+  CliRun run = ws.Run({"--json", "task", "list", "examples"});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ASSERT_TRUE(run.json.is_array());
+  std::vector<std::string> names;
+  for (const auto& t : run.json) names.push_back(t["name"]);
+  EXPECT_NE(std::find(names.begin(), names.end(), "softmax"), names.end());
+  for (const auto& t : run.json) EXPECT_GT(t["correctness_cases"].get<int>(), 0) << t["name"];
+}
+
+TEST(Cli, TaskShowPrintsTheTypedGraph) {
+  CliWorkspace ws;
+  CliRun run = ws.Run({"task", "show", "examples/softmax/task.toml"});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("softmax"), std::string::npos);
+  EXPECT_NE(run.output.find("f16[R, C]"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("correctness cases:"), std::string::npos);
+}
+
+TEST(Cli, ResultsOnAnEmptyStoreSaysSo) {
+  CliWorkspace ws;
+  CliRun run = ws.Run({"results"});
+  EXPECT_EQ(run.exit_code, 0);
+  EXPECT_NE(run.output.find("no evaluations"), std::string::npos) << run.output;
+}
+
+TEST(Cli, ResultsShowsEveryCaseOfAnEvaluation) {
+  CliWorkspace ws;
+  CliRun v = ws.Run({"--json", "verify", "tests/exploits/correct_scale.cpp", "--task", "tests/exploits/task_scale.toml"});
+  ASSERT_EQ(v.exit_code, 0) << v.output;
+  int64_t id = v.json["results"][0]["evaluation_id"];
+  CliRun r = ws.Run({"--json", "results", "--evaluation", std::to_string(id)});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.json["cases"].size(), v.json["results"][0]["cases_total"].get<size_t>());
+}
+
+}  // namespace
+}  // namespace anvil::testing

@@ -1,0 +1,129 @@
+#include <gtest/gtest.h>
+
+#include "task/cases.h"
+#include "task/task_file.h"
+
+namespace anvil {
+namespace {
+
+const char* kSoftmax = R"toml(
+name = "softmax"
+formula = "out = softmax(x / t, -1)"
+[types]
+T = ["f32", "bf16"]
+[[inputs]]
+name = "x"
+dtype = "T"
+shape = ["R", "C"]
+domain = "positive"
+[[attrs]]
+name = "t"
+dtype = "f32"
+value = 0.7
+[[outputs]]
+name = "out"
+dtype = "T"
+[correctness]
+shapes = [{R = 1, C = 1}, {R = 7, C = 257}]
+layouts = ["contiguous", "transposed", "strided"]
+distributions = ["normal", "heavy"]
+seeds = [3]
+[performance]
+shapes = [{R = 64, C = 1024}]
+trials = 11
+)toml";
+
+TEST(TaskFile, ParsesEveryField) {
+  auto t = ParseTask(kSoftmax, "t.toml");
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  EXPECT_EQ(t->name, "softmax");
+  ASSERT_EQ(t->inputs.size(), 1u);
+  EXPECT_EQ(t->inputs[0].domain.kind, ValueDomain::Kind::kPositive);
+  EXPECT_EQ(ShapeToString(t->inputs[0].shape), "[R, C]");
+  ASSERT_EQ(t->attrs.size(), 1u);
+  EXPECT_DOUBLE_EQ(t->attrs[0].value.f, 0.7);
+  EXPECT_EQ(t->attrs[0].value.dtype, DType::kF32);
+  EXPECT_EQ(t->performance.trials, 11);
+  EXPECT_EQ(t->performance.warmup, 3);  // default
+  auto variants = t->Variants();
+  ASSERT_EQ(variants.size(), 2u);
+  EXPECT_EQ(variants[0].Label(), "T=f32");
+  EXPECT_EQ(variants[1].input_dtypes[0], DType::kBF16);
+}
+
+TEST(TaskFile, CaseMatrixCoversEveryLayoutAndDistributionPerShape) {
+  auto t = ParseTask(kSoftmax, "t.toml");
+  ASSERT_TRUE(t.ok());
+  auto cases = CorrectnessCases(*t);
+  // 2 variants x 2 shapes x max(1 seed, 3 layouts, 2 distributions)
+  ASSERT_EQ(cases.size(), 12u);
+  for (int v = 0; v < 2; ++v)
+    for (int s = 0; s < 2; ++s) {
+      std::set<std::string> layouts, dists;
+      for (const auto& c : cases)
+        if (c.variant == v && c.bindings.at("C") == (s ? 257 : 1)) {
+          layouts.insert(c.layout);
+          dists.insert(c.distribution);
+          EXPECT_EQ(c.seed, 3u);
+        }
+      EXPECT_EQ(layouts.size(), 3u);
+      EXPECT_EQ(dists.size(), 2u);
+    }
+  for (size_t i = 0; i < cases.size(); ++i) EXPECT_EQ(cases[i].index, static_cast<int>(i));
+  auto perf = PerformanceCases(*t);
+  ASSERT_EQ(perf.size(), 2u);
+  EXPECT_EQ(perf[0].layout, "contiguous");
+}
+
+struct BadTask {
+  std::string text;
+  std::string message;  // must appear in the error
+};
+
+class TaskFileErrors : public ::testing::TestWithParam<BadTask> {};
+
+TEST_P(TaskFileErrors, NameWhereAndWhat) {
+  auto t = ParseTask(GetParam().text, "bad.toml");
+  ASSERT_FALSE(t.ok()) << "accepted:\n" << GetParam().text;
+  EXPECT_EQ(t.status().code(), ErrorCode::kInvalidInput);
+  EXPECT_NE(t.status().message().find(GetParam().message), std::string::npos) << t.status().message();
+}
+
+const std::string kHead = "name = \"t\"\nformula = \"out = x * 2\"\n";
+const std::string kInput = "[[inputs]]\nname = \"x\"\ndtype = \"f32\"\nshape = [\"N\"]\n";
+const std::string kOutput = "[[outputs]]\nname = \"out\"\n";
+const std::string kCases = "[correctness]\nshapes = [{N = 4}]\n";
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, TaskFileErrors,
+    ::testing::Values(
+        BadTask{"name = \"t\"\nformula = ", "bad.toml:2:"},  // TOML syntax error with a position
+        BadTask{"formula = \"out = x\"\n", "missing required key 'name'"},
+        BadTask{"name = \"Bad Name\"\nformula = \"out = x\"\n", "bad.toml:1:8: task name may use"},
+        BadTask{kHead + "[[inputs]]\nname = \"x\"\ndtype = \"f33\"\nshape = [\"N\"]\n" + kOutput + kCases,
+                "bad.toml:5:9: input 'x': 'f33' is neither a dtype"},
+        BadTask{kHead + "[[inputs]]\nname = \"x\"\ndtype = \"f32\"\nshape = [\"N\", -3]\n" + kOutput + kCases,
+                "a fixed dim must be >= 0"},
+        BadTask{kHead + kInput + kOutput, "needs a [correctness] table"},
+        BadTask{kHead + kInput + kOutput + "[correctness]\nshapes = [{M = 4}]\n",
+                "shape symbol 'N' has no size in this case"},
+        BadTask{kHead + kInput + kOutput + kCases + "layouts = [\"diagonal\"]\n", "'layouts' entries must be one of"},
+        BadTask{kHead + kInput + "[[outputs]]\nname = \"y\"\n" + kCases, "y"},
+        BadTask{"name = \"t\"\nformula = \"out = sigmod(x)\"\n" + kInput + kOutput + kCases,
+                "did you mean 'sigmoid'"},
+        BadTask{kHead + kInput + "[[outputs]]\nname = \"out\"\ndtype = \"f16\"\n" + kCases,
+                "output 'out' is declared f16 but the formula computes f32"},
+        BadTask{kHead + kInput + kOutput + kCases + "[compare]\nmode = \"fuzzy\"\n", "allclose, exact or unordered"},
+        BadTask{kHead + kInput + "[[attrs]]\nname = \"k\"\ndtype = \"i32\"\nvalue = 1.5\n" + kOutput + kCases,
+                "attribute 'k' is i32: needs an integer"},
+        BadTask{kHead + kInput + "[[inputs]]\nname = \"x\"\ndtype = \"f32\"\nshape = [\"N\"]\n" + kOutput + kCases,
+                "input name 'x' is used twice"}));
+
+TEST(TaskFile, FindTaskFilesReportsBrokenFilesBesideGoodOnes) {
+  auto entries = FindTaskFiles(std::string(ANVIL_TEST_DATA_DIR) + "/exploits");
+  ASSERT_GE(entries.size(), 2u);
+  for (const auto& e : entries) EXPECT_TRUE(e.task.ok()) << e.path << ": " << e.task.status().message();
+}
+
+}  // namespace
+}  // namespace anvil

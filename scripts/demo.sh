@@ -10,6 +10,7 @@ echo "== Anvil demo: example kernels, verified and timed against LibTorch eager"
 echo
 status=0
 for dir in examples/*/; do
+  dir=${dir%/}
   name=$(basename "$dir")
   [ "$name" = wrong_softmax ] && continue
   [ -f "$dir/task.toml" ] && [ -f "$dir/kernel.cpp" ] || continue

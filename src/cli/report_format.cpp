@@ -73,9 +73,15 @@ std::string FormatReport(const CandidateReport& r, bool color) {
                                  ? fmt::format(" (stopped after {})", ran)
                                  : ""));
   }
-  if (r.cases_passed > 0)
+  if (ok && r.cases_passed > 0)
     row("worst err", fmt::format("max abs {:.3g}, max rel {:.3g} ({:.2f} of the allowed error at worst)",
                                  r.max_abs_err, r.max_rel_err, r.worst_ratio));
+  if (!ok && r.worst) {
+    const CaseOutcome& w = r.outcomes[*r.worst];
+    if (w.numel > 0)
+      row("worst case", fmt::format("{} mismatching of {} elements; max abs err {:.3g}, max rel err {:.3g}",
+                                    w.mismatches, w.numel, w.max_abs_err, w.max_rel_err));
+  }
   if (!r.worker_stderr.empty() && !ok) row("stderr", r.worker_stderr.substr(0, 600));
   for (size_t i = 0; i + 1 < r.timings.size(); i += 2) {
     const TimingOutcome& c = r.timings[i];

@@ -1,5 +1,7 @@
 #include "task/task_check.h"
 
+#include <cmath>
+#include <map>
 #include <set>
 
 #include <fmt/format.h>
@@ -34,6 +36,32 @@ Status CheckShapesBound(const Task& task, const std::vector<Bindings>& shapes, c
   return Status::Ok();
 }
 
+// Whether an input's value domain holds any value of its dtype (the worker
+// could not generate inputs otherwise).
+Status CheckDomain(const TaskInput& in, DType dtype) {
+  const ValueDomain& d = in.domain;
+  auto fail = [&](const std::string& why) {
+    return InvalidInput(fmt::format("input '{}': domain {} {} for dtype {}", in.name, d.ToString(), why,
+                                    DTypeName(dtype)));
+  };
+  if (IsFloating(dtype)) {
+    static const std::map<DType, double> kMax = {
+        {DType::kF16, 65504.0}, {DType::kBF16, 3.3895313892515355e38}, {DType::kF32, 3.4028234663852886e38},
+        {DType::kF64, 1.7976931348623157e308}};
+    if (d.kind == ValueDomain::Kind::kRange && (d.lo < -kMax.at(dtype) || d.hi > kMax.at(dtype)))
+      return fail("exceeds the finite range");
+    return Status::Ok();
+  }
+  double lo = dtype == DType::kBool || dtype == DType::kU8 ? 0 : -1e18, hi = dtype == DType::kBool ? 1 : 1e18;
+  switch (d.kind) {
+    case ValueDomain::Kind::kUnit: return fail("(strictly between 0 and 1) has no values");
+    case ValueDomain::Kind::kRange:
+      if (std::ceil(std::max(d.lo, lo)) > std::floor(std::min(d.hi, hi))) return fail("holds no integer");
+      return Status::Ok();
+    default: return Status::Ok();
+  }
+}
+
 }  // namespace
 
 Status CheckTask(const Task& task) {
@@ -42,6 +70,8 @@ Status CheckTask(const Task& task) {
   ANVIL_RETURN_IF_ERROR(CheckShapesBound(task, task.performance.shapes, "performance"));
 
   for (const DTypeVariant& variant : task.Variants()) {
+    for (size_t i = 0; i < task.inputs.size(); ++i)
+      ANVIL_RETURN_IF_ERROR(CheckDomain(task.inputs[i], variant.input_dtypes[i]));
     auto graph = CompileTaskGraph(task, variant);
     if (!graph.ok()) return graph.status().Context(fmt::format("formula (dtypes {})", variant.Label()));
     const auto& outs = graph->outputs();

@@ -81,7 +81,10 @@ Result<std::vector<at::Tensor>> MakeInputs(const EvaluationContext& ctx, const C
   for (size_t i = 0; i < ctx.task.inputs.size(); ++i) {
     const TaskInput& in = ctx.task.inputs[i];
     ANVIL_ASSIGN_OR_RETURN(Shape shape, Concretize(in.shape, spec.bindings));
-    inputs.push_back(GenerateInput(variant.input_dtypes[i], shape, *layout, *dist, Domain::From(in.domain), spec.seed,
+    Domain domain = Domain::From(in.domain);
+    if (Status s = CheckDomain(domain, variant.input_dtypes[i]); !s.ok())
+      return InvalidInput("input '" + in.name + "': " + s.message());
+    inputs.push_back(GenerateInput(variant.input_dtypes[i], shape, *layout, *dist, domain, spec.seed,
                                    static_cast<int>(i)));
   }
   return inputs;

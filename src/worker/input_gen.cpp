@@ -376,27 +376,4 @@ at::Tensor CloneGuarded(const at::Tensor& t) {
   return c;
 }
 
-at::ScalarType ToAten(DType t) {
-  switch (t) {
-    case DType::kBool: return at::kBool;
-    case DType::kU8: return at::kByte;
-    case DType::kI8: return at::kChar;
-    case DType::kI16: return at::kShort;
-    case DType::kI32: return at::kInt;
-    case DType::kI64: return at::kLong;
-    case DType::kF16: return at::kHalf;
-    case DType::kBF16: return at::kBFloat16;
-    case DType::kF32: return at::kFloat;
-    case DType::kF64: return at::kDouble;
-  }
-  ANVIL_CHECK(false && "unknown DType");
-  return at::kFloat;
-}
-
-std::optional<DType> FromAten(at::ScalarType t) {
-  for (DType d : AllDTypes())
-    if (ToAten(d) == t) return d;
-  return std::nullopt;
-}
-
 }  // namespace anvil::worker

@@ -27,6 +27,7 @@
 
 #include "core/dtype.h"
 #include "core/shape.h"
+#include "reference/evaluate.h"
 #include "task/task.h"
 #include "util/status.h"
 
@@ -103,8 +104,8 @@ at::Tensor GenerateInput(DType dtype, const Shape& shape, Layout layout, Distrib
 // determinism run and for rotating timing inputs.
 at::Tensor CloneGuarded(const at::Tensor& t);
 
-at::ScalarType ToAten(DType t);
-// nullopt for ATen types Anvil does not speak (complex, quantized, ...).
-std::optional<DType> FromAten(at::ScalarType t);
+// DType <-> ATen scalar type: one mapping, owned by the reference.
+using reference::FromAten;
+using reference::ToAten;
 
 }  // namespace anvil::worker

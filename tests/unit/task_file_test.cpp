@@ -116,6 +116,12 @@ INSTANTIATE_TEST_SUITE_P(
         BadTask{kHead + kInput + kOutput + kCases + "[compare]\nmode = \"fuzzy\"\n", "allclose, exact or unordered"},
         BadTask{kHead + kInput + "[[attrs]]\nname = \"k\"\ndtype = \"i32\"\nvalue = 1.5\n" + kOutput + kCases,
                 "attribute 'k' is i32: needs an integer"},
+        BadTask{kHead + "[[inputs]]\nname = \"x\"\ndtype = \"i32\"\nshape = [\"N\"]\ndomain = \"unit\"\n" + kOutput +
+                    kCases,
+                "input 'x': domain unit (strictly between 0 and 1) has no values for dtype i32"},
+        BadTask{kHead + "[[inputs]]\nname = \"x\"\ndtype = \"f16\"\nshape = [\"N\"]\ndomain = [0, 1e6]\n" + kOutput +
+                    kCases,
+                "exceeds the finite range for dtype f16"},
         BadTask{kHead + kInput + "[[inputs]]\nname = \"x\"\ndtype = \"f32\"\nshape = [\"N\"]\n" + kOutput + kCases,
                 "input name 'x' is used twice"}));
 

@@ -17,7 +17,8 @@ struct CliConfig {
   int threads = 0;
   // Seconds of worker silence before a case is a timeout. Env: ANVIL_CASE_TIMEOUT.
   double case_timeout_s = 20;
-  // Address-space limit of the worker, MiB (0: none). Env: ANVIL_MEMORY_LIMIT_MB.
+  // Address space a candidate may allocate on top of the started worker's,
+  // MiB (0: no limit). Env: ANVIL_MEMORY_LIMIT_MB.
   long long memory_limit_mb = 4096;
   // Machine-readable output on stdout.
   bool json = false;

@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
   app.add_option("--timeout", config.case_timeout_s, "seconds a case may run before it is a timeout")
       ->envname("ANVIL_CASE_TIMEOUT")
       ->capture_default_str();
-  app.add_option("--memory-limit-mb", config.memory_limit_mb, "worker address-space limit in MiB (0: none)")
+  app.add_option("--memory-limit-mb", config.memory_limit_mb, "address space a candidate may allocate in the worker, MiB (0: no limit)")
       ->envname("ANVIL_MEMORY_LIMIT_MB")
       ->capture_default_str();
   app.add_flag("--json", config.json, "machine-readable JSON on stdout");

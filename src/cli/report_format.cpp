@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace anvil::cli {
 
@@ -42,7 +43,7 @@ std::string Sandbox(const SandboxReport& s) {
   parts.push_back(s.network_isolated ? "no network" : "network NOT isolated");
   parts.push_back(s.seccomp ? "no process creation (seccomp)" : "process creation NOT blocked");
   parts.push_back(s.landlock ? "writes confined (landlock)" : "writes NOT confined");
-  parts.push_back(s.memory_limit_mb ? fmt::format("{} MiB address space", s.memory_limit_mb) : "no memory limit");
+  parts.push_back(s.memory_limit_mb ? fmt::format("{} MiB memory limit", s.memory_limit_mb) : "no memory limit");
   return fmt::format("{}", fmt::join(parts, ", "));
 }
 

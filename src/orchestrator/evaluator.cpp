@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "util/hash.h"
 #include "util/subprocess.h"
@@ -171,8 +172,7 @@ Status Evaluator::RunInWorker(const Task& task, const std::string& library, Cand
         o.reason = fmt::format("the worker exited with code {} during {}", e.exit_code, where);
       }
       if (!report.worker_stderr.empty() && report.worker_stderr.find("bad_alloc") != std::string::npos)
-        o.reason += fmt::format(" (out of memory: the worker's address space is limited to {} MiB)",
-                                report.sandbox.memory_limit_mb);
+        o.reason += fmt::format(" (out of memory: a candidate may allocate {} MiB)", report.sandbox.memory_limit_mb);
       if (current >= 0 && phase == "correctness") {
         ANVIL_RETURN_IF_ERROR(Record(evaluation_id, current_spec(), o));
         decide(o);

@@ -15,6 +15,21 @@
 #include <fmt/format.h>
 
 namespace anvil {
+namespace {
+
+WorkerEvent ExitedEvent() {
+  WorkerEvent e;
+  e.kind = WorkerEvent::Kind::kExited;
+  return e;
+}
+
+WorkerEvent TimedOutEvent() {
+  WorkerEvent e;
+  e.kind = WorkerEvent::Kind::kTimedOut;
+  return e;
+}
+
+}  // namespace
 
 std::string SignalName(int sig) {
   const char* abbrev = sigabbrev_np(sig);
@@ -110,7 +125,7 @@ WorkerEvent WorkerClient::Reap() {
 }
 
 WorkerEvent WorkerClient::Next(double timeout_seconds) {
-  if (pid_ <= 0) return WorkerEvent{WorkerEvent::Kind::kExited};
+  if (pid_ <= 0) return ExitedEvent();
   auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_seconds);
   while (true) {
     size_t nl = buffer_.find('\n');
@@ -123,7 +138,7 @@ WorkerEvent WorkerClient::Next(double timeout_seconds) {
       return e;
     }
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return WorkerEvent{WorkerEvent::Kind::kTimedOut};
+    if (left.count() <= 0) return TimedOutEvent();
     pollfd p{from_worker_, POLLIN, 0};
     int n = poll(&p, 1, static_cast<int>(std::min<long long>(left.count(), 500)));
     if (n < 0 && errno != EINTR) return Reap();

@@ -25,7 +25,7 @@ namespace anvil {
 struct WorkerOptions {
   std::string worker_path;        // the anvil-worker executable
   std::string scratch_dir;        // its only writable directory; holds its stderr log
-  int64_t memory_limit_mb = 4096; // address-space limit inside the worker
+  int64_t memory_limit_mb = 4096; // address space a candidate may add inside the worker
   bool isolate_network = true;
   double startup_timeout_s = 60;
 };

@@ -6,7 +6,9 @@
 #include <cctype>
 #include <cerrno>
 #include <cmath>
+#include <chrono>
 #include <filesystem>
+#include <thread>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <system_error>
@@ -78,7 +80,16 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const StoreO
   // The busy timeout first: the pragmas below may need the lock.
   ANVIL_RETURN_IF_ERROR(
       db.Exec("PRAGMA busy_timeout = " + std::to_string(options.busy_timeout_ms), "setting busy_timeout"));
-  ANVIL_ASSIGN_OR_RETURN(std::string mode, db.QueryText("PRAGMA journal_mode = WAL", "switching to WAL mode"));
+  // Switching a new file to WAL takes an exclusive lock, and SQLite answers
+  // "database is locked" without waiting when another process is switching
+  // it at the same moment; so retry until the busy timeout has passed.
+  Result<std::string> switched = db.QueryText("PRAGMA journal_mode = WAL", "switching to WAL mode");
+  auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(options.busy_timeout_ms);
+  while (!switched.ok() && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    switched = db.QueryText("PRAGMA journal_mode = WAL", "switching to WAL mode");
+  }
+  ANVIL_ASSIGN_OR_RETURN(std::string mode, std::move(switched));
   const std::string expected_mode = in_memory ? "memory" : "wal";
   if (mode != expected_mode) {
     return IoError("store " + path + ": could not switch to WAL mode (journal_mode is '" + mode +

@@ -138,7 +138,8 @@ Result<TimingOutcome> TimingOutcomeFromJson(const json& j) {
 
 json ToJson(const SandboxReport& s) {
   return {{"network_isolated", s.network_isolated}, {"seccomp", s.seccomp}, {"landlock", s.landlock},
-          {"memory_limit_mb", s.memory_limit_mb}, {"notes", s.notes}};
+          {"memory_limit_mb", s.memory_limit_mb}, {"base_address_space_mb", s.base_address_space_mb},
+          {"notes", s.notes}};
 }
 
 SandboxReport SandboxReportFromJson(const json& j) {
@@ -147,6 +148,7 @@ SandboxReport SandboxReportFromJson(const json& j) {
   s.seccomp = j.value("seccomp", false);
   s.landlock = j.value("landlock", false);
   s.memory_limit_mb = j.value("memory_limit_mb", 0);
+  s.base_address_space_mb = j.value("base_address_space_mb", 0);
   s.notes = j.value("notes", "");
   return s;
 }

@@ -68,7 +68,8 @@ struct SandboxReport {
   bool network_isolated = false;
   bool seccomp = false;
   bool landlock = false;
-  int64_t memory_limit_mb = 0;
+  int64_t memory_limit_mb = 0;        // address space a candidate may add on top of the worker's
+  int64_t base_address_space_mb = 0;  // the warmed-up worker's own address space
   std::string notes;  // what could not be applied, and why
 };
 

@@ -98,7 +98,8 @@ int main(int argc, char** argv) {
   using namespace anvil;
   CLI::App app{"anvil-worker: runs candidate kernels in a sandbox (started by `anvil`, not by hand)"};
   worker::SandboxOptions options;
-  app.add_option("--memory-limit-mb", options.memory_limit_mb, "address-space limit (0: none)");
+  app.add_option("--memory-limit-mb", options.memory_limit_mb,
+                 "address space a candidate may add to the started worker's, MiB (0: no limit)");
   app.add_option("--scratch-dir", options.scratch_dir, "the only directory the worker may write")->required();
   bool no_network_isolation = false;
   app.add_flag("--no-network-isolation", no_network_isolation, "keep the host network namespace");
@@ -115,6 +116,7 @@ int main(int argc, char** argv) {
   // on the first candidate.
   at::set_num_threads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   (void)at::randn({64, 64}).softmax(-1).sum().item<double>();
+  worker::LimitAddressSpace(options, report);
   worker::ForbidProcessCreation(report);
 
   nlohmann::json hello = {{"type", "hello"}, {"pid", getpid()}, {"sandbox", ToJson(report)}};

@@ -98,16 +98,30 @@ void ApplyProcessLimits(const SandboxOptions& options, SandboxReport& report) {
     rlimit fsize{bytes, bytes};
     setrlimit(RLIMIT_FSIZE, &fsize);
   }
-  if (options.memory_limit_mb > 0) {
-    rlim_t bytes = static_cast<rlim_t>(options.memory_limit_mb) << 20;
-    rlimit as{bytes, bytes};
-    if (setrlimit(RLIMIT_AS, &as) == 0)
-      report.memory_limit_mb = options.memory_limit_mb;
-    else
-      Note(report, fmt::format("no memory limit: setrlimit(RLIMIT_AS): {}", std::strerror(errno)));
-  }
   if (options.isolate_network) report.network_isolated = IsolateNetwork(report);
   if (!options.scratch_dir.empty()) report.landlock = RestrictWrites(options.scratch_dir, report);
+}
+
+void LimitAddressSpace(const SandboxOptions& options, SandboxReport& report) {
+  if (options.memory_limit_mb <= 0) return;
+  // VmSize in /proc/self/status: the address space mapped now, in kB.
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  long long vm_kb = -1;
+  while (std::getline(status, line))
+    if (line.rfind("VmSize:", 0) == 0) vm_kb = std::stoll(line.substr(7));
+  if (vm_kb < 0) {
+    Note(report, "no memory limit: cannot read VmSize from /proc/self/status");
+    return;
+  }
+  rlim_t bytes = (static_cast<rlim_t>(vm_kb) << 10) + (static_cast<rlim_t>(options.memory_limit_mb) << 20);
+  rlimit as{bytes, bytes};
+  if (setrlimit(RLIMIT_AS, &as) == 0) {
+    report.memory_limit_mb = options.memory_limit_mb;
+    report.base_address_space_mb = vm_kb >> 10;
+  } else {
+    Note(report, fmt::format("no memory limit: setrlimit(RLIMIT_AS): {}", std::strerror(errno)));
+  }
 }
 
 void ForbidProcessCreation(SandboxReport& report) {

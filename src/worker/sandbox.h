@@ -1,12 +1,17 @@
 // The worker's sandbox: what a candidate may not do, enforced by the kernel.
 //
 // ApplyProcessLimits (at start-up, before LibTorch does anything):
-//   - RLIMIT_AS: an address-space limit, so unbounded allocation fails inside
-//     the worker instead of exhausting the machine;
 //   - RLIMIT_CORE 0 and RLIMIT_FSIZE: no core dumps, no huge files;
 //   - a new network namespace (unshare CLONE_NEWNET; as non-root through a
 //     user namespace): no network at all;
 //   - Landlock: writes only under the scratch directory (and /dev/null).
+// LimitAddressSpace (after start-up, once LibTorch's libraries are mapped
+// and its thread pools exist): RLIMIT_AS = the worker's own address space
+// now + the headroom, so unbounded allocation by a candidate fails inside
+// the worker instead of exhausting the machine. Measured from the warmed-up
+// worker rather than absolute because a CUDA-enabled LibTorch maps gigabytes
+// of libraries and a fixed limit would starve its start-up (seen: a 2 GiB
+// limit hung the worker on an H200 host).
 // ForbidProcessCreation (after LibTorch's thread pools exist, before any
 // candidate is loaded): a seccomp filter that kills the process with SIGSYS
 // on fork, vfork, execve, execveat, and clone without CLONE_THREAD; clone3
@@ -24,14 +29,16 @@
 namespace anvil::worker {
 
 struct SandboxOptions {
-  int64_t memory_limit_mb = 4096;  // 0 = none
+  int64_t memory_limit_mb = 4096;  // address space a candidate may add; 0 = no limit
   int64_t file_size_limit_mb = 64;
   std::string scratch_dir;          // the only place the worker may write
   bool isolate_network = true;
 };
 
-// Applies everything but seccomp; fills `report`.
+// Applies the file limits, the network namespace and Landlock; fills `report`.
 void ApplyProcessLimits(const SandboxOptions& options, SandboxReport& report);
+// Sets RLIMIT_AS to the current address space + options.memory_limit_mb.
+void LimitAddressSpace(const SandboxOptions& options, SandboxReport& report);
 // Installs the seccomp filter; sets report.seccomp.
 void ForbidProcessCreation(SandboxReport& report);
 

@@ -1,11 +1,18 @@
 // rmsnorm: out = x * rsqrt(mean(x * x, -1, keepdim=True) + eps) * w
 //   x, out: T[R, C]; w: T[C]; T in {f32, f16, bf16}; attribute eps (f32).
 //
-// One row per OpenMP iteration, two passes over the row: the sum of squares
-// (double accumulator; `omp simd` lets the compiler vectorise it, in a fixed
-// order, so results are reproducible), then the scaled store, also in double
-// and rounded once to T. Inputs may have any strides (w may be broadcast).
+// w is converted to floats once (any stride, also stride 0). Rows are shared
+// out over OpenMP threads; each row is seen as floats (a contiguous f32 row
+// in place, anything else converted once into a per-thread buffer), then two
+// vectorised passes:
+//   1. the sum of squares, in double: squares of large f32 values (|x| ~ 1e20)
+//      overflow float, and a double sum stays exact enough for any C;
+//   2. x * inv_rms * w in float, rounded once to T. inv_rms is a normal float
+//      unless the row's rms is beyond ~1e37; such rows take the same loop in
+//      double, so no precision is lost to a subnormal factor.
 #include <cmath>
+#include <type_traits>
+#include <vector>
 
 #include "anvil/cpu_tensor.h"
 
@@ -13,45 +20,42 @@ namespace {
 
 template <class T>
 int Run(const AnvilCall* call, double eps) {
+  constexpr bool kIsF32 = std::is_same_v<T, float>;
   const DLTensor& x = call->inputs[0];
   const DLTensor& w = call->inputs[1];
   const DLTensor& out = call->outputs[0];
   const int64_t rows = x.shape[0];
   const int64_t cols = x.shape[1];
   const T* xp = anvil::DataPtr<const T>(x);
-  const T* wp = anvil::DataPtr<const T>(w);
   T* op = anvil::DataPtr<T>(out);
   const int64_t xs0 = anvil::Stride(x, 0), xs1 = anvil::Stride(x, 1);
-  const int64_t ws = anvil::Stride(w, 0);
 
-#pragma omp parallel for schedule(static) num_threads(anvil::NumThreads(call)) if (rows * cols > 16384)
-  for (int64_t r = 0; r < rows; ++r) {
-    const T* xr = xp + r * xs0;
-    T* o = op + r * cols;
-    double ss = 0.0;
-    if (xs1 == 1) {
+  std::vector<float> wbuf(static_cast<size_t>(cols));
+  const float* wf = anvil::AsFloats(anvil::DataPtr<const T>(w), anvil::Stride(w, 0), cols, wbuf.data());
+
+#pragma omp parallel num_threads(anvil::NumThreads(call)) if (rows * cols > 16384)
+  {
+    std::vector<float> buf(static_cast<size_t>(cols));
+#pragma omp for schedule(static)
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* xf = anvil::AsFloats(xp + r * xs0, xs1, cols, buf.data());
+      double ss = 0.0;
 #pragma omp simd reduction(+ : ss)
-      for (int64_t c = 0; c < cols; ++c) {
-        const double v = anvil::ToFloat(xr[c]);
-        ss += v * v;
+      for (int64_t c = 0; c < cols; ++c) ss += static_cast<double>(xf[c]) * xf[c];
+      const double inv_rms = 1.0 / std::sqrt(ss / static_cast<double>(cols) + eps);
+
+      // The result: in the f32 output row itself, else in the buffer (which
+      // may hold xf: each element is read before it is overwritten).
+      float* o = buf.data();
+      if constexpr (kIsF32) o = op + r * cols;
+      if (inv_rms >= 1e-37) {  // a normal float: the fast loop
+        const float s = static_cast<float>(inv_rms);
+#pragma omp simd
+        for (int64_t c = 0; c < cols; ++c) o[c] = xf[c] * s * wf[c];
+      } else {
+        for (int64_t c = 0; c < cols; ++c) o[c] = static_cast<float>(xf[c] * inv_rms * wf[c]);
       }
-    } else {
-      for (int64_t c = 0; c < cols; ++c) {
-        const double v = anvil::ToFloat(xr[c * xs1]);
-        ss += v * v;
-      }
-    }
-    const double inv_rms = 1.0 / std::sqrt(ss / static_cast<double>(cols) + eps);
-    if (xs1 == 1 && ws == 1) {
-      for (int64_t c = 0; c < cols; ++c) {
-        const double v = anvil::ToFloat(xr[c]) * inv_rms * anvil::ToFloat(wp[c]);
-        o[c] = anvil::FromFloat<T>(static_cast<float>(v));
-      }
-    } else {
-      for (int64_t c = 0; c < cols; ++c) {
-        const double v = anvil::ToFloat(xr[c * xs1]) * inv_rms * anvil::ToFloat(wp[c * ws]);
-        o[c] = anvil::FromFloat<T>(static_cast<float>(v));
-      }
+      if constexpr (!kIsF32) anvil::StoreFloats(o, cols, op + r * cols);
     }
   }
   return ANVIL_OK;

@@ -47,6 +47,9 @@ std::string Sandbox(const SandboxReport& s) {
   return fmt::format("{}", fmt::join(parts, ", "));
 }
 
+// An interquartile range above a fifth of the median: the numbers are noise-bound.
+bool WideSpread(const TimingOutcome& t) { return t.median_ns > 0 && (t.q3_ns - t.q1_ns) > 0.2 * t.median_ns; }
+
 }  // namespace
 
 std::string FormatReport(const CandidateReport& r, bool color) {
@@ -88,10 +91,12 @@ std::string FormatReport(const CandidateReport& r, bool color) {
     const TimingOutcome& c = r.timings[i];
     const TimingOutcome& e = r.timings[i + 1];
     row(i == 0 ? "timing" : "",
-        fmt::format("{}: candidate {} (IQR {}–{}), eager {} → {:.2f}x  [{} threads, {} trials]",
+        fmt::format("{}: candidate {} (IQR {}–{}), eager {} → {:.2f}x  [{} threads, {} trials]{}",
                     r.perf_cases[c.index].variant_label + " " + BindingsToString(r.perf_cases[c.index].bindings),
                     FormatDuration(c.median_ns), FormatDuration(c.q1_ns), FormatDuration(c.q3_ns),
-                    FormatDuration(e.median_ns), e.median_ns / c.median_ns, c.threads, c.samples_ns.size()) +
+                    FormatDuration(e.median_ns), e.median_ns / c.median_ns, c.threads, c.samples_ns.size(),
+                    WideSpread(c) || WideSpread(e) ? "  (spread over 20% of the median: a busy machine? rerun)"
+                                                   : "") +
             (e.note.empty() ? "" : "\n  eager " + e.note.substr(0, e.note.find(':'))));
   }
   if (r.speedup)

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -58,10 +59,17 @@ Result<std::unique_ptr<WorkerClient>> WorkerClient::Start(const WorkerOptions& o
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
 
+  pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) return IoError(std::string("fork: ") + std::strerror(errno));
   if (pid == 0) {
     setpgid(0, 0);
+    // The worker lives in its own process group (so a timeout can kill all of
+    // it), which also keeps it out of the terminal's Ctrl-C: make it die with
+    // the orchestrator instead. Survives exec; the getppid check closes the
+    // race with a parent that died before prctl.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(1);
     dup2(in_pipe[0], 0);
     dup2(out_pipe[1], 1);
     int err = open(client->stderr_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);

@@ -28,8 +28,18 @@ int RunEvaluate(const CliConfig& config, const EvaluateArgs& args, EvalMode mode
     return ReportError(Unsupported(fmt::format(
         "--target {}: this build evaluates CPU candidates only (CUDA and Triton arrive with the GPU backend)",
         args.target)));
+  for (const std::string& c : args.candidates) {
+    std::string ext = std::filesystem::path(c).extension().string();
+    if (ext != ".cpp" && ext != ".cc" && ext != ".cxx")
+      return ReportError(InvalidInput(fmt::format(
+          "{}: --target cpu takes C++ sources (.cpp, .cc, .cxx) implementing include/anvil/kernel.h", c)));
+  }
   auto task = LoadTaskFile(args.task_path);
   if (!task.ok()) return ReportError(task.status());
+  if (mode == EvalMode::kBench && task->performance.shapes.empty())
+    return ReportError(InvalidInput(fmt::format(
+        "{}: bench needs a [performance] table with shapes = [...]; use verify for correctness only",
+        args.task_path)));
   auto store = Store::Open(config.StorePath());
   if (!store.ok()) return ReportError(store.status());
   (void)(*store)->MarkAbandonedRuns();

@@ -32,6 +32,21 @@ TEST(Cli, AnotherTargetIsAClearUsageError) {
   EXPECT_NE(run.output.find("CPU candidates only"), std::string::npos) << run.output;
 }
 
+TEST(Cli, OnlyCppSourcesForTheCpuTarget) {
+  CliWorkspace ws;
+  CliRun run = ws.Run({"verify", "examples/softmax/task.toml", "--task", "examples/softmax/task.toml"});
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("takes C++ sources"), std::string::npos) << run.output;
+}
+
+TEST(Cli, BenchNeedsPerformanceShapes) {
+  CliWorkspace ws;
+  CliRun run = ws.Run({"bench", "tests/exploits/correct_relu_inplace.cpp", "--task",
+                       "tests/exploits/task_relu_inplace.toml"});
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("[performance]"), std::string::npos) << run.output;
+}
+
 TEST(Cli, ABrokenTaskFileNamesLineAndColumn) {
   CliWorkspace ws;
   std::string path = ws.dir() + "/bad.toml";

@@ -70,6 +70,11 @@ Result<std::unique_ptr<WorkerClient>> WorkerClient::Start(const WorkerOptions& o
     // race with a parent that died before prctl.
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) _exit(1);
+    // Pin OpenMP threads (the candidate's and LibTorch's alike) to cores, so
+    // timings do not depend on the scheduler moving threads; a user's own
+    // settings win. libgomp reads these when it loads, hence before exec.
+    setenv("OMP_PROC_BIND", "close", /*overwrite=*/0);
+    setenv("OMP_PLACES", "cores", /*overwrite=*/0);
     dup2(in_pipe[0], 0);
     dup2(out_pipe[1], 1);
     int err = open(client->stderr_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);

@@ -73,7 +73,7 @@ Status CheckTask(const Task& task) {
     for (size_t i = 0; i < task.inputs.size(); ++i)
       ANVIL_RETURN_IF_ERROR(CheckDomain(task.inputs[i], variant.input_dtypes[i]));
     auto graph = CompileTaskGraph(task, variant);
-    if (!graph.ok()) return graph.status().Context(fmt::format("formula (dtypes {})", variant.Label()));
+    if (!graph.ok()) return graph.status().Context(fmt::format("dtypes {}", variant.Label()));
     const auto& outs = graph->outputs();
     for (size_t i = 0; i < task.outputs.size(); ++i) {
       const TaskOutput& o = task.outputs[i];

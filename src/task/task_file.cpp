@@ -153,7 +153,50 @@ Result<ScalarValue> AttrValue(const Reader& r, const toml::node_view<const toml:
   return ScalarValue::Int(*i, dtype);
 }
 
-Result<Task> ParseTable(const toml::table& root, const Reader& r) {
+// Where the formula's first character sits in the file, so formula errors
+// ("formula:2:7: ...") can point into the task file. A multi-line string
+// whose opening quotes end the line starts on the next line (TOML drops that
+// newline). Columns are exact unless escapes precede the error on its line.
+struct TextPosition {
+  int64_t line = 0, column = 0;
+};
+
+TextPosition FormulaStart(const toml::source_region& src, const std::string& text) {
+  TextPosition p{static_cast<int64_t>(src.begin.line), static_cast<int64_t>(src.begin.column) + 1};
+  // Find the value's opening quote(s) at that position in the text.
+  size_t offset = 0;
+  for (int64_t line = 1; line < p.line && offset != std::string::npos; ++line) {
+    offset = text.find('\n', offset);
+    if (offset != std::string::npos) ++offset;
+  }
+  if (offset == std::string::npos) return p;
+  size_t at = offset + static_cast<size_t>(src.begin.column - 1);
+  if (text.compare(at, 3, "\"\"\"") == 0 || text.compare(at, 3, "'''") == 0) {
+    size_t after = at + 3;
+    if (after < text.size() && (text[after] == '\n' || text.compare(after, 2, "\r\n") == 0)) return {p.line + 1, 1};
+    return {p.line, p.column + 2};
+  }
+  return p;
+}
+
+// Rewrites "formula:L:C: what" in a task error into "<origin>:<line>:<col>: what".
+Status PointIntoFile(const Status& s, const std::string& origin, TextPosition start) {
+  static const std::regex kPos(R"(formula:(\d+):(\d+): )");
+  std::smatch m;
+  const std::string& msg = s.message();
+  if (start.line == 0 || !std::regex_search(msg, m, kPos)) return s.Context(origin);
+  int64_t line = std::stoll(m[1].str()), col = std::stoll(m[2].str());
+  int64_t file_line = start.line + line - 1;
+  int64_t file_col = line == 1 ? start.column + col - 1 : col;
+  std::string where = fmt::format("{}:{}:{}: ", origin, file_line, file_col);
+  std::string context = m.prefix().str();  // e.g. "dtypes T=f16: "
+  if (context.size() >= 2 && context.compare(context.size() - 2, 2, ": ") == 0) context.resize(context.size() - 2);
+  return Status::Error(s.code(), fmt::format("{}{} (formula line {}{}{})", where, m.suffix().str(), line,
+                                             context.empty() ? "" : ", ", context));
+}
+
+Result<Task> ParseTable(const toml::table& root, const Reader& r, const std::string& text,
+                        TextPosition& formula_start) {
   Task task;
   static const std::regex kName("[a-z0-9_.-]+");
   ANVIL_ASSIGN_OR_RETURN(task.name, r.String(root, "name", true));
@@ -161,6 +204,7 @@ Result<Task> ParseTable(const toml::table& root, const Reader& r) {
     return r.Error(root["name"], "task name may use a-z, 0-9, '_', '.', '-' only");
   ANVIL_ASSIGN_OR_RETURN(task.description, r.String(root, "description", false));
   ANVIL_ASSIGN_OR_RETURN(task.formula, r.String(root, "formula", true));
+  formula_start = FormulaStart(root["formula"].node()->source(), text);
 
   if (auto types = root["types"]; types) {
     const toml::table* t = types.as_table();
@@ -312,9 +356,10 @@ Result<Task> ParseTask(const std::string& text, const std::string& origin) {
     return InvalidInput(fmt::format("{}: {}", Where(origin, e.source()), e.description()));
   }
   Reader reader(origin);
-  ANVIL_ASSIGN_OR_RETURN(Task task, ParseTable(root, reader));
+  TextPosition formula_start;
+  ANVIL_ASSIGN_OR_RETURN(Task task, ParseTable(root, reader, text, formula_start));
   task.source_text = text;
-  ANVIL_RETURN_IF_ERROR(CheckTask(task).Context(origin));
+  if (Status s = CheckTask(task); !s.ok()) return PointIntoFile(s, origin, formula_start);
   return task;
 }
 

@@ -2,7 +2,8 @@
 // baseline (the formula run op by op by LibTorch in the task's own dtypes),
 // with the same thread count, measured in the same process and run.
 //
-// Method: `rotations` input sets (fresh values and fresh buffers each) are
+// Method: OpenMP threads pinned to cores (OMP_PROC_BIND=close, set by the
+// orchestrator when it starts the worker); `rotations` input sets (fresh values and fresh buffers each) are
 // cycled through the trials so no trial sees the buffers of the one before;
 // `warmup` untimed calls; `trials` calls timed one by one with a steady
 // clock; median and quartiles reported with every raw sample. After timing,

@@ -82,9 +82,16 @@ std::string FormatReport(const CandidateReport& r, bool color) {
                                  r.max_abs_err, r.max_rel_err, r.worst_ratio));
   if (!ok && r.worst) {
     const CaseOutcome& w = r.outcomes[*r.worst];
-    if (w.numel > 0)
-      row("worst case", fmt::format("{} mismatching of {} elements; max abs err {:.3g}, max rel err {:.3g}",
-                                    w.mismatches, w.numel, w.max_abs_err, w.max_rel_err));
+    // Errors are measured over elements where both values are finite (and not
+    // at all in exact mode), so they can be 0 while elements mismatch.
+    bool nonfinite = false;
+    for (const auto& m : w.first_mismatches)
+      nonfinite = nonfinite || !std::isfinite(m.expected) || !std::isfinite(m.actual);
+    std::string errors = w.max_abs_err > 0 ? fmt::format("; max abs err {:.3g}, max rel err {:.3g}", w.max_abs_err,
+                                                         w.max_rel_err)
+                         : nonfinite ? " (NaN or infinity where the reference differs)"
+                                     : "";
+    if (w.numel > 0) row("worst case", fmt::format("{} mismatching of {} elements{}", w.mismatches, w.numel, errors));
   }
   if (!r.worker_stderr.empty() && !ok) row("stderr", r.worker_stderr.substr(0, 600));
   for (size_t i = 0; i + 1 < r.timings.size(); i += 2) {

@@ -27,4 +27,8 @@ Tolerance CaseTolerance(DType dtype, int64_t reduction_length, const ToleranceOv
   return tol;
 }
 
+CompareMode OutputCompareMode(CompareMode task_mode, DType dtype) {
+  return IsIntegral(dtype) && task_mode == CompareMode::kAllClose ? CompareMode::kExact : task_mode;
+}
+
 }  // namespace anvil::worker

@@ -26,4 +26,8 @@ inline constexpr double kBaselineFactor = 4.0;
 Tolerance CaseTolerance(DType dtype, int64_t reduction_length, const ToleranceOverrides& overrides,
                         const at::Tensor& expected, const at::Tensor& eager);
 
+// The comparison mode for one output: the task's, except that allclose on an
+// integer or bool output means exact.
+CompareMode OutputCompareMode(CompareMode task_mode, DType dtype);
+
 }  // namespace anvil::worker

@@ -107,9 +107,7 @@ PerformanceResult TimePerformanceCase(const EvaluationContext& ctx, const CaseSp
         DType dtype = graph.outputs()[j].dtype;
         Tolerance tol = CaseTolerance(dtype, graph.ReductionLength(j, spec.bindings), ctx.task.compare.overrides,
                                       (*expected)[j], eager.ok() ? eager->outputs[j] : at::Tensor());
-        CompareMode mode = IsIntegral(dtype) && ctx.task.compare.mode == CompareMode::kAllClose
-                               ? CompareMode::kExact
-                               : ctx.task.compare.mode;
+        CompareMode mode = OutputCompareMode(ctx.task.compare.mode, dtype);
         CompareResult cmp = Compare((*expected)[j], outputs[r][j], tol, mode, ctx.task.compare.unordered_dim);
         if (!cmp.ok)
           return fail(Verdict::kWrong, fmt::format("output '{}' of a timed call is wrong (the kernel behaves "

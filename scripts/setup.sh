@@ -8,6 +8,7 @@ packages=(
   g++ cmake ninja-build pkg-config binutils   # toolchain (nm checks candidate imports)
   libtorch-dev                                # LibTorch: the reference and the eager baseline
   libdlpack-dev                               # DLTensor, the candidate ABI's tensor type
+  python3-dev python3-torch                   # the worker's embedded Python (same LibTorch 1.13)
   libsqlite3-dev                              # the store
   nlohmann-json3-dev libcli11-dev libfmt-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev                   # tests

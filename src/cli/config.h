@@ -20,6 +20,9 @@ struct CliConfig {
   // Address space a candidate may allocate on top of the started worker's,
   // MiB (0: no limit). Env: ANVIL_MEMORY_LIMIT_MB.
   long long memory_limit_mb = 4096;
+  // The CUDA compiler for --target cuda ("": $CUDACXX, nvcc on PATH,
+  // /usr/local/cuda/bin/nvcc). Env: ANVIL_NVCC.
+  std::string nvcc;
   // Machine-readable output on stdout.
   bool json = false;
   // Progress bar on stderr (default: when stderr is a terminal and not --json).

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <algorithm>
+#include <map>
 #include <memory>
 
 #include <fmt/format.h>
@@ -24,15 +26,20 @@ struct EvaluateArgs {
 };
 
 int RunEvaluate(const CliConfig& config, const EvaluateArgs& args, EvalMode mode) {
-  if (args.target != "cpu")
-    return ReportError(Unsupported(fmt::format(
-        "--target {}: this build evaluates CPU candidates only (CUDA and Triton arrive with the GPU backend)",
-        args.target)));
+  // Each target takes one kind of source file.
+  static const std::map<std::string, std::vector<std::string>> kExtensions = {
+      {"cpu", {".cpp", ".cc", ".cxx"}}, {"cuda", {".cu"}}, {"triton", {".py"}}};
+  static const std::map<std::string, std::string> kWhat = {
+      {"cpu", "C++ sources (.cpp, .cc, .cxx) implementing include/anvil/kernel.h"},
+      {"cuda", "CUDA C++ sources (.cu) implementing include/anvil/kernel.h"},
+      {"triton", "Python files (.py) with @triton.jit kernels and an anvil_kernel(**tensors) entry"}};
+  auto allowed = kExtensions.find(args.target);
+  if (allowed == kExtensions.end())
+    return ReportError(InvalidInput(fmt::format("--target {}: unknown target (cpu, cuda or triton)", args.target)));
   for (const std::string& c : args.candidates) {
     std::string ext = std::filesystem::path(c).extension().string();
-    if (ext != ".cpp" && ext != ".cc" && ext != ".cxx")
-      return ReportError(InvalidInput(fmt::format(
-          "{}: --target cpu takes C++ sources (.cpp, .cc, .cxx) implementing include/anvil/kernel.h", c)));
+    if (std::find(allowed->second.begin(), allowed->second.end(), ext) == allowed->second.end())
+      return ReportError(InvalidInput(fmt::format("{}: --target {} takes {}", c, args.target, kWhat.at(args.target))));
   }
   auto task = LoadTaskFile(args.task_path);
   if (!task.ok()) return ReportError(task.status());
@@ -44,13 +51,19 @@ int RunEvaluate(const CliConfig& config, const EvaluateArgs& args, EvalMode mode
   if (!store.ok()) return ReportError(store.status());
   (void)(*store)->MarkAbandonedRuns();
 
-  nlohmann::json run_args = {{"task", args.task_path}, {"candidates", args.candidates}, {"threads", config.threads}};
+  nlohmann::json run_args = {{"task", args.task_path}, {"candidates", args.candidates}, {"threads", config.threads},
+                             {"target", args.target}};
   auto run = (*store)->BeginRun(mode == EvalMode::kBench ? "bench" : "verify", run_args.dump());
   if (!run.ok()) return ReportError(run.status());
 
   EvaluatorOptions options;
   options.mode = mode;
+  options.target = args.target;
   options.threads = config.threads;
+  options.worker.device = args.target == "cpu" ? "cpu" : "cuda";
+  options.cuda_build.include_dir = config.include_dir;
+  options.cuda_build.cache_dir = config.BuildCacheDir();
+  options.cuda_build.nvcc = config.nvcc;
   options.case_timeout_s = config.case_timeout_s;
   options.worker.worker_path = config.worker_path;
   options.worker.scratch_dir = config.ScratchDir();
@@ -95,16 +108,24 @@ void AddEvaluateCommands(CLI::App& app, CliConfig& config, int* exit_code) {
         bench ? "bench" : "verify",
         bench ? "Verify candidates, then time them against LibTorch eager on the task's performance cases"
               : "Prove candidate kernels against the task's reference on every correctness case");
-    cmd->add_option("candidates", args->candidates, "candidate source files (.cpp implementing include/anvil/kernel.h)")
+    cmd->add_option("candidates", args->candidates,
+                    "candidate files: .cpp (cpu) or .cu (cuda) implementing include/anvil/kernel.h, or .py (triton)")
         ->required()
         ->check(CLI::ExistingFile);
     cmd->add_option("--task,-t", args->task_path, "task file (TOML, see docs/task-format.md)")
         ->required()
         ->check(CLI::ExistingFile);
-    cmd->add_option("--target", args->target, "where the kernel runs: cpu")->capture_default_str();
+    cmd->add_option("--target", args->target,
+                    "cpu (C++ on this machine's cores), cuda (CUDA C++ on the first GPU) or triton (Python, GPU)")
+        ->check(CLI::IsMember({"cpu", "cuda", "triton"}))
+        ->capture_default_str();
     cmd->footer(bench ? "Example:\n  anvil bench examples/softmax/kernel.cpp --task examples/softmax/task.toml\n"
-                        "Speedup = LibTorch eager median / candidate median, same inputs and thread count."
+                        "  anvil bench examples/softmax/softmax.cu --task examples/softmax/task.toml --target cuda\n"
+                        "Speedup = PyTorch eager (and, on GPUs, torch.compile) median / candidate median, same\n"
+                        "inputs, same process; CPU: same thread count; GPU: CUDA events, L2 flushed per trial."
                       : "Example:\n  anvil verify examples/softmax/kernel.cpp --task examples/softmax/task.toml\n"
+                        "  anvil verify examples/softmax/softmax_triton.py --task examples/softmax/task.toml "
+                        "--target triton\n"
                         "Exit code 0: all correct; 1: some candidate not correct; 2: bad input; 3: environment.");
     cmd->callback([&config, args, mode, exit_code] {
       ResolveDefaults(config);

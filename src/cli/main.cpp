@@ -48,6 +48,9 @@ int main(int argc, char** argv) {
   app.add_option("--timeout", config.case_timeout_s, "seconds a case may run before it is a timeout")
       ->envname("ANVIL_CASE_TIMEOUT")
       ->capture_default_str();
+  app.add_option("--nvcc", config.nvcc, "CUDA compiler for --target cuda (default: $CUDACXX, nvcc on PATH, "
+                                        "/usr/local/cuda/bin/nvcc)")
+      ->envname("ANVIL_NVCC");
   app.add_option("--memory-limit-mb", config.memory_limit_mb, "address space a candidate may allocate in the worker, MiB (0: no limit)")
       ->envname("ANVIL_MEMORY_LIMIT_MB")
       ->capture_default_str();

@@ -94,21 +94,63 @@ std::string FormatReport(const CandidateReport& r, bool color) {
     if (w.numel > 0) row("worst case", fmt::format("{} mismatching of {} elements{}", w.mismatches, w.numel, errors));
   }
   if (!r.worker_stderr.empty() && !ok) row("stderr", r.worker_stderr.substr(0, 600));
-  for (size_t i = 0; i + 1 < r.timings.size(); i += 2) {
-    const TimingOutcome& c = r.timings[i];
-    const TimingOutcome& e = r.timings[i + 1];
-    row(i == 0 ? "timing" : "",
-        fmt::format("{}: candidate {} (IQR {}–{}), eager {} → {:.2f}x  [{} threads, {} trials]{}",
-                    r.perf_cases[c.index].variant_label + " " + BindingsToString(r.perf_cases[c.index].bindings),
-                    FormatDuration(c.median_ns), FormatDuration(c.q1_ns), FormatDuration(c.q3_ns),
-                    FormatDuration(e.median_ns), e.median_ns / c.median_ns, c.threads, c.samples_ns.size(),
-                    WideSpread(c) || WideSpread(e) ? "  (spread over 20% of the median: a busy machine? rerun)"
-                                                   : "") +
-            (e.note.empty() ? "" : "\n  eager " + e.note.substr(0, e.note.find(':'))));
+  // One line per performance case: the candidate, then each baseline with its speedup.
+  for (size_t p = 0; p < r.perf_cases.size(); ++p) {
+    const TimingOutcome* c = nullptr;
+    std::vector<const TimingOutcome*> baselines;
+    for (const TimingOutcome& t : r.timings) {
+      if (t.index != static_cast<int>(p)) continue;
+      if (t.subject == "candidate")
+        c = &t;
+      else
+        baselines.push_back(&t);
+    }
+    if (c == nullptr) continue;
+    bool wide = WideSpread(*c);
+    std::string line = fmt::format("{}: candidate {} (IQR {}–{})",
+                                   r.perf_cases[p].variant_label + " " + BindingsToString(r.perf_cases[p].bindings),
+                                   FormatDuration(c->median_ns), FormatDuration(c->q1_ns), FormatDuration(c->q3_ns));
+    std::string notes;
+    for (const TimingOutcome* b : baselines) {
+      wide = wide || WideSpread(*b);
+      line += fmt::format(", {} {} → {:.2f}x", b->subject == "compile" ? "torch.compile" : "eager",
+                          FormatDuration(b->median_ns), b->median_ns / c->median_ns);
+      if (!b->note.empty()) notes += "\n  " + b->subject + ": " + b->note.substr(0, 200);
+    }
+    line += c->l2_flushed ? fmt::format("  [GPU events, L2 flushed, {} trials]", c->samples_ns.size())
+                          : fmt::format("  [{} threads, {} trials]", c->threads, c->samples_ns.size());
+    if (wide) line += "  (spread over 20% of the median: a busy machine? rerun)";
+    row(p == 0 ? "timing" : "", line + notes);
   }
   if (r.speedup)
-    row("speedup", fmt::format("{:.2f}x vs LibTorch eager (geometric mean over {} performance cases)", *r.speedup,
-                               r.timings.size() / 2));
+    row("speedup", fmt::format("{:.2f}x vs PyTorch eager{} (geometric mean over {} performance cases)", *r.speedup,
+                               r.speedup_compile ? fmt::format(", {:.2f}x vs torch.compile", *r.speedup_compile) : "",
+                               r.perf_cases.size()));
+  for (const CandidateReport::Roofline& rf : r.roofline) {
+    const TimingOutcome* c = nullptr;
+    for (const TimingOutcome& t : r.timings)
+      if (t.index == rf.index && t.subject == "candidate") c = &t;
+    if (c == nullptr || c->median_ns <= 0 || rf.speed_of_light_ns <= 0) continue;
+    std::string achieved = rf.work.flops > 0
+                               ? fmt::format("{:.1f} TFLOP/s ({})", rf.work.flops / c->median_ns / 1e3,
+                                             rf.work.flops_dtype)
+                               : fmt::format("{:.0f} GB/s", rf.work.min_bytes / c->median_ns);
+    row(rf.index == 0 ? "roofline" : "",
+        fmt::format("{}: {} = {:.0f}% of the speed of light ({} at the measured {:.0f} GB/s copy{})",
+                    r.perf_cases[rf.index].variant_label, achieved, 100 * rf.speed_of_light_ns / c->median_ns,
+                    FormatDuration(rf.speed_of_light_ns), r.ceilings->copy_gbps,
+                    rf.work.flops > 0 ? fmt::format(", {:.0f} TFLOP/s {} matmul",
+                                                    r.ceilings->matmul_tflops.count(rf.work.flops_dtype)
+                                                        ? r.ceilings->matmul_tflops.at(rf.work.flops_dtype)
+                                                        : 0.0,
+                                                    rf.work.flops_dtype)
+                                      : ""));
+  }
+  if (!r.roofline_note.empty()) row("roofline", r.roofline_note);
+  if (r.device.contains("compute_capability"))
+    row("device", fmt::format("{} (sm {}), driver {}, CUDA {}, PyTorch {}", r.device.value("name", "?"),
+                              r.device.value("compute_capability", "?"), r.device.value("driver", "?"),
+                              r.device.value("cuda_runtime", "?"), r.device.value("torch", "?")));
   if (r.build.ok)
     row("build", fmt::format("{} {:.1f} s", r.build.cached ? "cached" : "compiled in", r.build.seconds));
   if (r.build.ok && r.verdict != Verdict::kSuspicious) row("sandbox", Sandbox(r.sandbox));
@@ -148,6 +190,14 @@ json ReportToJson(const CandidateReport& r) {
               {"seconds", r.seconds}};
   if (r.worst) out["worst_case"] = r.cases.empty() ? "" : r.cases[r.outcomes[*r.worst].index].Label();
   if (r.speedup) out["speedup"] = *r.speedup;
+  if (r.speedup_compile) out["speedup_compile"] = *r.speedup_compile;
+  if (!r.device.empty()) out["device"] = r.device;
+  if (r.ceilings) out["device_ceilings"] = ToJson(*r.ceilings);
+  for (const CandidateReport::Roofline& rf : r.roofline)
+    out["roofline"].push_back({{"case", r.perf_cases[rf.index].Label()},
+                               {"min_bytes", rf.work.min_bytes},
+                               {"flops", rf.work.flops},
+                               {"speed_of_light_ns", rf.speed_of_light_ns}});
   if (!r.worker_stderr.empty()) out["worker_stderr"] = r.worker_stderr;
   return out;
 }

@@ -4,10 +4,12 @@
 
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "task/task_graph.h"
 #include "util/hash.h"
 #include "util/subprocess.h"
 
@@ -23,6 +25,107 @@ Evaluator::~Evaluator() {
     (void)worker_->Send({{"type", "shutdown"}});
     worker_.reset();
   }
+}
+
+namespace {
+
+// The geometric mean over performance cases of baseline median / candidate
+// median, pairing timings by case index; nullopt when `baseline` was never timed.
+std::optional<double> GeometricSpeedup(const std::vector<TimingOutcome>& timings, const std::string& baseline) {
+  double log_sum = 0;
+  int n = 0;
+  for (const TimingOutcome& c : timings) {
+    if (c.subject != "candidate" || c.median_ns <= 0) continue;
+    for (const TimingOutcome& b : timings)
+      if (b.index == c.index && b.subject == baseline && b.median_ns > 0) {
+        log_sum += std::log(b.median_ns / c.median_ns);
+        ++n;
+      }
+  }
+  if (n == 0) return std::nullopt;
+  return std::exp(log_sum / n);
+}
+
+}  // namespace
+
+Result<BuildResult> Evaluator::Build(const std::string& candidate_path) {
+  if (options_.target == "cpu") return BuildCpuCandidate(candidate_path, options_.build);
+  if (options_.target == "triton") {
+    // Nothing to build: the worker imports the file and Triton compiles its
+    // kernels on first launch (inside the sandbox).
+    BuildResult r;
+    r.ok = true;
+    r.library_path = std::filesystem::absolute(candidate_path).string();
+    r.command = "none (Triton compiles the kernels in the worker)";
+    ANVIL_RETURN_IF_ERROR(EnsureWorker());
+    return r;
+  }
+  if (options_.target != "cuda")
+    return InvalidInput(fmt::format("unknown target '{}' (cpu, cuda or triton)", options_.target));
+  CudaBuildOptions build = options_.cuda_build;
+  if (build.arch.empty()) {
+    // The arch of the GPU the worker runs on: ask the worker (the orchestrator itself never touches the GPU).
+    ANVIL_RETURN_IF_ERROR(EnsureWorker());
+    const json& d = worker_->device();
+    if (!d.contains("cc_major"))
+      return Unsupported(fmt::format("the worker reports no CUDA device ({}); CUDA candidates need a GPU worker",
+                                     d.dump()));
+    build.arch = CudaArchForComputeCapability(d.value("cc_major", 0), d.value("cc_minor", 0));
+  }
+  return BuildCudaCandidate(candidate_path, build);
+}
+
+Result<DeviceCeilings> Evaluator::EnsureCeilings() {
+  ANVIL_RETURN_IF_ERROR(EnsureWorker());
+  const std::string key = worker_->device().value("key", "");
+  if (key.empty()) return Unsupported("the worker's device reports no identity to key ceilings by");
+  ANVIL_ASSIGN_OR_RETURN(std::optional<std::string> stored, store_.GetDeviceCeilings(key));
+  if (stored) {
+    json j = json::parse(*stored, nullptr, /*allow_exceptions=*/false);
+    if (!j.is_discarded()) return DeviceCeilingsFromJson(j);
+  }
+  // Measured once per device identity (name, driver, CUDA, PyTorch), then cached in the store.
+  ANVIL_RETURN_IF_ERROR(worker_->Send({{"type", "measure_ceilings"}}));
+  while (true) {
+    WorkerEvent e = worker_->Next(300);
+    if (e.kind != WorkerEvent::Kind::kMessage) {
+      worker_->Kill();
+      return ProtocolError("the worker died or went silent while measuring device ceilings");
+    }
+    if (e.message.value("type", "") == "heartbeat") continue;
+    if (e.message.value("type", "") != "ceilings") return ProtocolError("unexpected answer: " + e.message.dump());
+    if (e.message.contains("error")) return Unsupported(e.message.value("error", ""));
+    ANVIL_ASSIGN_OR_RETURN(DeviceCeilings c, DeviceCeilingsFromJson(e.message.value("ceilings", json::object())));
+    c.device_key = key;
+    ANVIL_RETURN_IF_ERROR(store_.PutDeviceCeilings(key, ToJson(c).dump(), c.measured_at));
+    return c;
+  }
+}
+
+Status Evaluator::ApplyRoofline(const Task& task, CandidateReport& report) {
+  const std::vector<DTypeVariant> variants = task.Variants();
+  for (const CaseSpec& spec : report.perf_cases) {
+    const DTypeVariant& variant = variants.at(spec.variant);
+    ANVIL_ASSIGN_OR_RETURN(formula::Graph graph, CompileTaskGraph(task, variant));
+    CandidateReport::Roofline r;
+    r.index = spec.index;
+    ANVIL_ASSIGN_OR_RETURN(r.work, EstimateWork(task, graph, variant, spec.bindings));
+    r.speed_of_light_ns = SpeedOfLightNs(r.work, *report.ceilings);
+    report.roofline.push_back(r);
+    for (const TimingOutcome& t : report.timings)
+      // Below 80% of the floor: no honest kernel gets there (the copy ceiling
+      // is measured, not the datasheet's, so a little headroom is allowed).
+      if (t.index == spec.index && t.subject == "candidate" && r.speed_of_light_ns > 0 &&
+          t.median_ns < 0.8 * r.speed_of_light_ns) {
+        report.verdict = Worse(report.verdict, Verdict::kSuspicious);
+        report.reason = fmt::format(
+            "{}: the candidate's median {:.2f} us is below the speed-of-light floor {:.2f} us ({:.0f} bytes at the "
+            "measured {:.0f} GB/s{}): it cannot have done the work; the timing is not credited",
+            spec.Label(), t.median_ns / 1e3, r.speed_of_light_ns / 1e3, r.work.min_bytes, report.ceilings->copy_gbps,
+            r.work.flops > 0 ? fmt::format(", {:.3g} flops", r.work.flops) : "");
+      }
+  }
+  return Status::Ok();
 }
 
 Status Evaluator::EnsureWorker() {
@@ -57,16 +160,16 @@ Result<CandidateReport> Evaluator::Evaluate(const Task& task, const std::string&
   ANVIL_ASSIGN_OR_RETURN(std::string source, ReadFile(candidate_path));
   ANVIL_ASSIGN_OR_RETURN(int64_t task_id,
                          store_.UpsertTask(task.name, task.source_path, HashOf(task.source_text), task.source_text));
-  ANVIL_ASSIGN_OR_RETURN(int64_t candidate_id,
-                         store_.UpsertCandidate(task_id, "cpu", candidate_path, HashOf(source), source, "file"));
+  ANVIL_ASSIGN_OR_RETURN(int64_t candidate_id, store_.UpsertCandidate(task_id, options_.target, candidate_path,
+                                                                    HashOf(source), source, "file"));
   ANVIL_ASSIGN_OR_RETURN(int64_t evaluation_id, store_.BeginEvaluation(run_id, candidate_id,
                                                                       options_.mode == EvalMode::kBench ? "bench" : "verify"));
   report.evaluation_id = evaluation_id;
 
   if (progress_) progress_("build", 0, 1);
-  ANVIL_ASSIGN_OR_RETURN(report.build, BuildCpuCandidate(candidate_path, options_.build));
-  BuildRecord br{report.build.cache_key, options_.build.compiler, report.build.command, report.build.ok,
-                 report.build.log, report.build.seconds, report.build.cached};
+  ANVIL_ASSIGN_OR_RETURN(report.build, Build(candidate_path));
+  BuildRecord br{report.build.cache_key, options_.target == "cpu" ? options_.build.compiler : options_.target,
+                 report.build.command, report.build.ok, report.build.log, report.build.seconds, report.build.cached};
   ANVIL_RETURN_IF_ERROR(store_.RecordBuild(candidate_id, br).status());
 
   if (!report.build.ok) {
@@ -78,23 +181,35 @@ Result<CandidateReport> Evaluator::Evaluate(const Task& task, const std::string&
                                 "sockets; it was not run",
                                 fmt::join(report.build.forbidden_imports, ", "));
   } else {
+    if (options_.mode == EvalMode::kBench && options_.target != "cpu") {
+      if (progress_) progress_("ceilings", 0, 1);
+      auto ceilings = EnsureCeilings();
+      if (ceilings.ok())
+        report.ceilings = *ceilings;
+      else
+        report.roofline_note = "device ceilings unavailable: " + ceilings.status().message();
+    }
     ANVIL_RETURN_IF_ERROR(RunInWorker(task, report.build.library_path, report, evaluation_id));
+    if (report.ceilings && report.verdict == Verdict::kCorrect) ANVIL_RETURN_IF_ERROR(ApplyRoofline(task, report));
   }
 
-  // Speedup: geometric mean over performance cases of eager / candidate medians.
-  double log_sum = 0;
-  int n = 0;
-  for (size_t i = 0; i + 1 < report.timings.size(); ++i)
-    if (report.timings[i].subject == "candidate" && report.timings[i + 1].subject == "eager" &&
-        report.timings[i].median_ns > 0) {
-      log_sum += std::log(report.timings[i + 1].median_ns / report.timings[i].median_ns);
-      ++n;
-    }
-  if (n > 0 && report.verdict == Verdict::kCorrect) report.speedup = std::exp(log_sum / n);
+  // Speedups: geometric means over performance cases of baseline / candidate medians.
+  if (report.verdict == Verdict::kCorrect) {
+    report.speedup = GeometricSpeedup(report.timings, "eager");
+    report.speedup_compile = GeometricSpeedup(report.timings, "compile");
+  }
 
   json detail = {{"build_cached", report.build.cached}, {"sandbox", ToJson(report.sandbox)},
                  {"max_abs_err", report.max_abs_err}, {"max_rel_err", report.max_rel_err}};
   if (report.speedup) detail["speedup"] = *report.speedup;
+  if (report.speedup_compile) detail["speedup_compile"] = *report.speedup_compile;
+  if (!report.device.empty()) detail["device"] = report.device;
+  if (report.ceilings) detail["device_ceilings"] = ToJson(*report.ceilings);
+  for (const CandidateReport::Roofline& r : report.roofline)
+    detail["roofline"].push_back({{"case", report.perf_cases[r.index].Label()},
+                                  {"min_bytes", r.work.min_bytes},
+                                  {"flops", r.work.flops},
+                                  {"speed_of_light_ns", r.speed_of_light_ns}});
   if (report.worst) detail["worst_case"] = report.cases[report.outcomes[*report.worst].index].Label();
   if (!report.worker_stderr.empty()) detail["worker_stderr"] = report.worker_stderr;
   ANVIL_RETURN_IF_ERROR(store_.FinishEvaluation(evaluation_id, std::string(VerdictName(report.verdict)), report.reason,
@@ -108,6 +223,7 @@ Status Evaluator::RunInWorker(const Task& task, const std::string& library, Cand
                               int64_t evaluation_id) {
   ANVIL_RETURN_IF_ERROR(EnsureWorker());
   report.sandbox = worker_->sandbox();
+  report.device = worker_->device();
   worker_->MarkStderr();
 
   EvaluateRequest request;
@@ -115,6 +231,7 @@ Status Evaluator::RunInWorker(const Task& task, const std::string& library, Cand
   request.task_text = task.source_text;
   request.task_origin = task.source_path.empty() ? task.name : task.source_path;
   request.library_path = library;
+  request.backend = options_.target;
   request.threads = options_.threads;
   request.cases = report.cases;
   request.perf_cases = report.perf_cases;
@@ -199,8 +316,12 @@ Status Evaluator::RunInWorker(const Task& task, const std::string& library, Cand
       ANVIL_ASSIGN_OR_RETURN(TimingOutcome t, TimingOutcomeFromJson(m));
       if (t.index < 0 || t.index >= static_cast<int>(report.perf_cases.size()))
         return ProtocolError(fmt::format("worker reported unknown performance case {}", t.index));
+      json extra = json::object();
+      if (t.l2_flushed)
+        extra = {{"wall_median_ns", t.wall_median_ns}, {"drain_median_ns", t.drain_median_ns}, {"l2_flushed", true}};
+      if (!t.note.empty()) extra["note"] = t.note;
       TimingRecord r{report.perf_cases[t.index].Label(), t.subject, t.threads, t.median_ns, t.q1_ns, t.q3_ns,
-                     t.samples_ns};
+                     t.samples_ns, extra.empty() ? "" : extra.dump()};
       ANVIL_RETURN_IF_ERROR(store_.RecordTiming(evaluation_id, r));
       report.timings.push_back(std::move(t));
       if (report.timings.back().subject == "eager" && progress_) progress_(phase, ++done, total);
@@ -213,6 +334,12 @@ Status Evaluator::RunInWorker(const Task& task, const std::string& library, Cand
         if (!v) return ProtocolError("worker sent an unknown verdict");
         report.verdict = Worse(report.verdict, *v);
         report.reason = m.value("reason", "");
+      }
+      // A lost CUDA context: the worker exits; the next candidate gets a new one.
+      if (m.value("retire", false)) {
+        report.worker_stderr = worker_->StderrTail();
+        worker_->Kill();
+        worker_.reset();
       }
       return Status::Ok();
     } else {

@@ -20,19 +20,23 @@
 #include <vector>
 
 #include "backend/cpu/cpu_build.h"
+#include "backend/cuda/cuda_build.h"
 #include "orchestrator/worker_client.h"
 #include "store/store.h"
 #include "task/task.h"
 #include "verify/protocol.h"
+#include "verify/roofline.h"
 
 namespace anvil {
 
 struct EvaluatorOptions {
   EvalMode mode = EvalMode::kVerify;
+  std::string target = "cpu";   // "cpu" (C++), "cuda" (CUDA C++) or "triton" (Python)
   int threads = 1;              // candidate and LibTorch baseline alike
   double case_timeout_s = 20;   // silence from the worker longer than this is a timeout
   WorkerOptions worker;
   CpuBuildOptions build;
+  CudaBuildOptions cuda_build;  // arch: empty = from the worker's GPU
 };
 
 struct CandidateReport {
@@ -40,7 +44,7 @@ struct CandidateReport {
   std::string task_name;
   Verdict verdict = Verdict::kCorrect;
   std::string reason;                   // why it is not correct; empty when correct
-  CpuBuildResult build;
+  BuildResult build;
   std::vector<CaseSpec> cases;          // all correctness cases of the task
   std::vector<CaseOutcome> outcomes;    // those that ran, in order
   int cases_passed = 0;
@@ -49,6 +53,18 @@ struct CandidateReport {
   std::vector<CaseSpec> perf_cases;
   std::vector<TimingOutcome> timings;   // per perf case: candidate then eager
   std::optional<double> speedup;        // geometric mean over perf cases of eager median / candidate median
+  std::optional<double> speedup_compile;  // the same against torch.compile, where it was timed
+  nlohmann::json device;                // the worker's device (GPU: name, compute capability, versions)
+  // GPU bench: the device's measured ceilings and, per performance case, the
+  // least work and the speed-of-light time it allows.
+  std::optional<DeviceCeilings> ceilings;
+  struct Roofline {
+    int index = 0;
+    WorkEstimate work;
+    double speed_of_light_ns = 0;  // 0 when no ceiling applies
+  };
+  std::vector<Roofline> roofline;
+  std::string roofline_note;            // why there is no roofline, when a GPU bench has none
   SandboxReport sandbox;
   std::string worker_stderr;            // tail, when the worker died
   int64_t evaluation_id = 0;
@@ -70,6 +86,11 @@ class Evaluator {
 
  private:
   Status EnsureWorker();
+  Result<BuildResult> Build(const std::string& candidate_path);  // by target; may start the worker
+  // The worker's device ceilings: from the store, else measured by the worker and stored.
+  Result<DeviceCeilings> EnsureCeilings();
+  // Fills report.roofline and rejects a candidate faster than the speed of light.
+  Status ApplyRoofline(const Task& task, CandidateReport& report);
   Status RunInWorker(const Task& task, const std::string& library, CandidateReport& report, int64_t evaluation_id);
   Status Record(int64_t evaluation_id, const CaseSpec& spec, const CaseOutcome& outcome);
 

@@ -53,7 +53,7 @@ Result<std::unique_ptr<WorkerClient>> WorkerClient::Start(const WorkerOptions& o
   client->stderr_path_ = (std::filesystem::path(options.scratch_dir) / "worker-stderr.log").string();
 
   std::vector<std::string> args = {options.worker_path, "--scratch-dir", options.scratch_dir, "--memory-limit-mb",
-                                   std::to_string(options.memory_limit_mb)};
+                                   std::to_string(options.memory_limit_mb), "--device", options.device};
   if (!options.isolate_network) args.push_back("--no-network-isolation");
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
@@ -102,6 +102,8 @@ Result<std::unique_ptr<WorkerClient>> WorkerClient::Start(const WorkerOptions& o
     return ProtocolError(fmt::format("anvil-worker failed to start: {}{}", why, tail.empty() ? "" : "\n" + tail));
   }
   client->sandbox_ = SandboxReportFromJson(hello.message.value("sandbox", nlohmann::json::object()));
+  client->device_ = hello.message.value("device", nlohmann::json::object());
+  client->python_ = hello.message.value("python", nlohmann::json::object());
   return client;
 }
 

@@ -27,7 +27,8 @@ struct WorkerOptions {
   std::string scratch_dir;        // its only writable directory; holds its stderr log
   int64_t memory_limit_mb = 4096; // address space a candidate may add inside the worker
   bool isolate_network = true;
-  double startup_timeout_s = 60;
+  std::string device = "cpu";     // "cpu" or "cuda"
+  double startup_timeout_s = 120; // a GPU worker starts CUDA, torch and Triton in Python
 };
 
 struct WorkerEvent {
@@ -51,6 +52,10 @@ class WorkerClient {
   bool alive() const { return pid_ > 0; }
   pid_t pid() const { return pid_; }
   const SandboxReport& sandbox() const { return sandbox_; }
+  // What the worker said about its device and Python in its hello:
+  // {"name", "compute_capability", "cc_major", "cc_minor", "key", ...}.
+  const nlohmann::json& device() const { return device_; }
+  const nlohmann::json& python() const { return python_; }
   // Marks the current end of the worker's stderr log; StderrTail() shows
   // only what came after the last mark (one evaluation's output).
   void MarkStderr();
@@ -69,6 +74,8 @@ class WorkerClient {
   std::string stderr_path_;
   long long stderr_mark_ = 0;
   SandboxReport sandbox_;
+  nlohmann::json device_ = nlohmann::json::object();
+  nlohmann::json python_ = nlohmann::json::object();
 };
 
 std::string SignalName(int signal);  // "SIGSEGV (segmentation fault)"

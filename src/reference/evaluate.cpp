@@ -62,7 +62,10 @@ Result<Bindings> BindInputs(const Graph& g, const std::vector<at::Tensor>& input
     const formula::InputDecl& d = g.inputs()[i];
     const at::Tensor& t = inputs[i];
     if (!t.defined()) return InvalidInput("reference: input '" + d.name + "' is an undefined tensor");
-    if (!t.device().is_cpu()) return InvalidInput("reference: input '" + d.name + "' must be a CPU tensor");
+    if (!t.device().is_cpu() && !t.device().is_cuda())
+      return InvalidInput("reference: input '" + d.name + "' must be a CPU or CUDA tensor");
+    if (t.device() != inputs[0].device())
+      return InvalidInput("reference: input '" + d.name + "' is on another device than the first input");
     if (t.scalar_type() != ToAten(d.dtype))
       return InvalidInput("reference: input '" + d.name + "' is " + AtenName(t.scalar_type()) + ", declared " +
                           std::string(DTypeName(d.dtype)));

@@ -17,7 +17,7 @@
 // Scalars (attributes, literals) are passed to ATen as wrapped numbers, the
 // way Python numbers are, so promotion matches eager PyTorch.
 //
-// Inputs: one CPU at::Tensor per graph input in declaration order, any
+// Inputs: one at::Tensor (CPU or CUDA, all on one device) per graph input in declaration order, any
 // strides, dtype and rank as declared; symbol sizes are read from the inputs
 // and must agree ("B is 3 in 'x' but 4 in 'y'"). Attrs: one ScalarValue per
 // attribute in declaration order.

@@ -130,6 +130,24 @@ WHERE e.finished_at IS NOT NULL
                 AND e2.finished_at IS NOT NULL);
 )sql";
 
+// Migration 3: what timings need beyond their samples. device_ceilings holds
+// one measured DeviceCeilings document (verify/roofline.h) per device key
+// (device name, driver and software versions), so a device is measured once
+// and every later speed-of-light fraction uses the same ceilings; the store
+// keeps the document as text so that it does not depend on verify/.
+// timings.detail_json carries per-timing facts that are not worth a column
+// each (host wall-time medians, whether the L2 was flushed, the
+// speed-of-light fraction); NULL for rows recorded before version 3.
+const char* const kMigration3 = R"sql(
+CREATE TABLE device_ceilings (
+  device_key  TEXT PRIMARY KEY CHECK (device_key <> ''),
+  json        TEXT NOT NULL CHECK (json_valid(json)),
+  measured_at TEXT NOT NULL
+);
+
+ALTER TABLE timings ADD COLUMN detail_json TEXT CHECK (detail_json IS NULL OR json_valid(detail_json));
+)sql";
+
 #undef ANVIL_STORE_NOW
 
 const char* const kCreateMigrationsTable = R"sql(
@@ -151,6 +169,7 @@ const std::vector<Migration>& AllMigrations() {
   static const std::vector<Migration> kAll = {
       {1, "tasks, candidates, builds, runs, evaluations, case_results, timings", kMigration1},
       {2, "latest_evaluations view and its index", kMigration2},
+      {3, "device_ceilings table; timings.detail_json", kMigration3},
   };
   return kAll;
 }

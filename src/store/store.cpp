@@ -319,11 +319,12 @@ Status Store::RecordTiming(int64_t evaluation_id, const TimingRecord& record) {
     return InvalidInput("store " + path() + ": " + purpose + ": median_ns must be finite and >= 0, got " +
                         std::to_string(record.median_ns));
   }
+  ANVIL_RETURN_IF_ERROR(CheckJson(path(), purpose + ": detail_json", record.detail_json, true));
   // Non-finite samples become JSON null and read back as NaN.
   const std::string samples_json = nlohmann::json(record.samples_ns).dump();
   ANVIL_ASSIGN_OR_RETURN(sqlite::Statement stmt,
                          Prepare("INSERT INTO timings(evaluation_id, case_label, subject, threads, median_ns, q1_ns, "
-                                 "q3_ns, samples_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                                 "q3_ns, samples_json, detail_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                                  purpose));
   stmt.Bind(1, evaluation_id)
       .Bind(2, record.case_label)
@@ -332,7 +333,8 @@ Status Store::RecordTiming(int64_t evaluation_id, const TimingRecord& record) {
       .Bind(5, record.median_ns)
       .Bind(6, record.q1_ns)
       .Bind(7, record.q3_ns)
-      .Bind(8, samples_json);
+      .Bind(8, samples_json)
+      .Bind(9, NullIfEmpty(record.detail_json));
   return stmt.Run();
 }
 
@@ -444,8 +446,8 @@ Result<std::vector<CaseRecord>> Store::QueryCases(int64_t evaluation_id) const {
 Result<std::vector<TimingRecord>> Store::QueryTimings(int64_t evaluation_id) const {
   const std::string purpose = "reading timings of evaluation " + std::to_string(evaluation_id);
   ANVIL_ASSIGN_OR_RETURN(sqlite::Statement stmt,
-                         Prepare("SELECT case_label, subject, threads, median_ns, q1_ns, q3_ns, samples_json "
-                                 "FROM timings WHERE evaluation_id = ?1 ORDER BY id",
+                         Prepare("SELECT case_label, subject, threads, median_ns, q1_ns, q3_ns, samples_json, "
+                                 "detail_json FROM timings WHERE evaluation_id = ?1 ORDER BY id",
                                  purpose));
   stmt.Bind(1, evaluation_id);
   std::vector<TimingRecord> out;
@@ -453,7 +455,7 @@ Result<std::vector<TimingRecord>> Store::QueryTimings(int64_t evaluation_id) con
     ANVIL_ASSIGN_OR_RETURN(bool has_row, stmt.Step());
     if (!has_row) break;
     TimingRecord t{stmt.ColumnText(0),   stmt.ColumnText(1),   stmt.ColumnInt(2), stmt.ColumnDouble(3),
-                   stmt.ColumnDouble(4), stmt.ColumnDouble(5), {}};
+                   stmt.ColumnDouble(4), stmt.ColumnDouble(5), {},                 stmt.ColumnText(7)};
     auto samples = nlohmann::json::parse(stmt.ColumnText(6), nullptr, /*allow_exceptions=*/false);
     if (!samples.is_array()) {
       return ProtocolError("store " + path() + ": " + purpose + ": samples_json is not a JSON array");
@@ -467,6 +469,31 @@ Result<std::vector<TimingRecord>> Store::QueryTimings(int64_t evaluation_id) con
     out.push_back(std::move(t));
   }
   return out;
+}
+
+// ---------------------------------------------------------------- device ceilings
+
+Status Store::PutDeviceCeilings(const std::string& key, const std::string& json, const std::string& measured_at) {
+  const std::string purpose = "recording device ceilings of '" + key + "'";
+  if (key.empty()) return InvalidInput("store " + path() + ": recording device ceilings: the device key is empty");
+  ANVIL_RETURN_IF_ERROR(CheckJson(path(), purpose + ": json", json, /*allow_empty=*/false));
+  ANVIL_ASSIGN_OR_RETURN(sqlite::Statement stmt,
+                         Prepare("INSERT INTO device_ceilings(device_key, json, measured_at) VALUES (?1, ?2, ?3) "
+                                 "ON CONFLICT(device_key) DO UPDATE SET json = excluded.json, "
+                                 "measured_at = excluded.measured_at",
+                                 purpose));
+  stmt.Bind(1, key).Bind(2, json).Bind(3, measured_at);
+  return stmt.Run();
+}
+
+Result<std::optional<std::string>> Store::GetDeviceCeilings(const std::string& key) const {
+  ANVIL_ASSIGN_OR_RETURN(sqlite::Statement stmt,
+                         Prepare("SELECT json FROM device_ceilings WHERE device_key = ?1",
+                                 "reading device ceilings of '" + key + "'"));
+  stmt.Bind(1, key);
+  ANVIL_ASSIGN_OR_RETURN(bool has_row, stmt.Step());
+  if (!has_row) return std::optional<std::string>();
+  return std::optional<std::string>(stmt.ColumnText(0));
 }
 
 }  // namespace anvil

@@ -1,10 +1,11 @@
 // Store: the workspace's SQLite database of everything Anvil evaluated.
 //
 // One file per workspace (default `.anvil/anvil.db`) holding tasks,
-// candidates, builds, runs, evaluations, per-case results and timings; the
+// candidates, builds, runs, evaluations, per-case results, timings and
+// measured device ceilings; the
 // schema is in docs/store.md and store/migrations.cpp.
 //
-// Durability: every Record*/Begin*/Finish*/Upsert* call is one statement in
+// Durability: every Record*/Begin*/Finish*/Upsert*/Put* call is one statement in
 // its own committed transaction, so killing the process at any moment loses
 // nothing that a call had already returned. The file is in WAL mode. By
 // default synchronous=NORMAL: in WAL mode a commit is then complete once it
@@ -63,11 +64,15 @@ struct CaseRecord {
 
 // One timed subject ('candidate', 'eager', 'compiled', ...) on one case.
 // median_ns must be finite and >= 0. Samples are stored as a JSON array.
+// `detail_json` holds further facts about the timing as one JSON document
+// (host wall-time medians, the L2-flush flag, the speed-of-light fraction,
+// ...); it may be empty (stored as NULL, read back as "").
 struct TimingRecord {
   std::string case_label, subject;
   int threads = 1;
   double median_ns = 0, q1_ns = 0, q3_ns = 0;
   std::vector<double> samples_ns;
+  std::string detail_json;
 };
 
 struct EvaluationRow {
@@ -169,6 +174,16 @@ class Store {
   Result<std::vector<EvaluationRow>> QueryEvaluations(const EvaluationFilter& filter) const;
   Result<std::vector<CaseRecord>> QueryCases(int64_t evaluation_id) const;      // by case_index
   Result<std::vector<TimingRecord>> QueryTimings(int64_t evaluation_id) const;  // insertion order
+
+  // Device ceilings (the measured copy bandwidth and matmul peaks that
+  // speed-of-light fractions are computed from, verify/roofline.h), one JSON
+  // document per device key. The store keeps the text as given: json must be
+  // a JSON document (kInvalidInput otherwise) and key non-empty. Put replaces
+  // an existing entry of the same key. measured_at: ISO-8601 UTC of the
+  // measurement, not of the write.
+  Status PutDeviceCeilings(const std::string& key, const std::string& json, const std::string& measured_at);
+  // The stored JSON text for `key`; nullopt when this device was never measured.
+  Result<std::optional<std::string>> GetDeviceCeilings(const std::string& key) const;
 
  private:
   Store(sqlite::Db db, int schema_version) : db_(std::move(db)), schema_version_(schema_version) {}

@@ -118,7 +118,8 @@ Result<CaseOutcome> CaseOutcomeFromJson(const json& j) {
 
 json ToJson(const TimingOutcome& t) {
   return {{"type", "timing"}, {"index", t.index}, {"subject", t.subject}, {"threads", t.threads},
-          {"samples_ns", t.samples_ns}, {"median_ns", t.median_ns}, {"q1_ns", t.q1_ns}, {"q3_ns", t.q3_ns}, {"note", t.note}};
+          {"samples_ns", t.samples_ns}, {"median_ns", t.median_ns}, {"q1_ns", t.q1_ns}, {"q3_ns", t.q3_ns}, {"note", t.note},
+          {"wall_median_ns", t.wall_median_ns}, {"drain_median_ns", t.drain_median_ns}, {"l2_flushed", t.l2_flushed}};
 }
 
 Result<TimingOutcome> TimingOutcomeFromJson(const json& j) {
@@ -132,6 +133,9 @@ Result<TimingOutcome> TimingOutcomeFromJson(const json& j) {
     t.q1_ns = j.at("q1_ns");
     t.q3_ns = j.at("q3_ns");
     t.note = j.value("note", "");
+    t.wall_median_ns = j.value("wall_median_ns", 0.0);
+    t.drain_median_ns = j.value("drain_median_ns", 0.0);
+    t.l2_flushed = j.value("l2_flushed", false);
     return t;
   });
 }

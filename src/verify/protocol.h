@@ -1,6 +1,7 @@
 // The orchestrator <-> anvil-worker protocol: one JSON object per line.
 //
 // Orchestrator -> worker (stdin):   {"type":"evaluate", ...EvaluateRequest}
+//                                   {"type":"measure_ceilings"} (GPU workers)
 //                                   {"type":"shutdown"}
 // Worker -> orchestrator (stdout):
 //   {"type":"hello", sandbox...}      once, after the sandbox is in place
@@ -9,7 +10,10 @@
 //   {"type":"case", ...CaseOutcome}   a correctness case finished
 //   {"type":"timing", ...TimingOutcome} a performance case finished
 //   {"type":"heartbeat"}              long work still progressing
-//   {"type":"done", verdict?, reason} the request is finished
+//   {"type":"done", verdict?, reason, retire?} the request is finished;
+//                                     retire: the worker's device context is
+//                                     lost and it exits: start a new one
+//   {"type":"ceilings", ...}          answer to {"type":"measure_ceilings"}
 // The worker writes nothing else to stdout (its stderr is captured apart).
 #pragma once
 
@@ -30,8 +34,8 @@ struct EvaluateRequest {
   EvalMode mode = EvalMode::kVerify;
   std::string task_text;    // the task file's text: the worker parses it with the same code
   std::string task_origin;  // its path, for messages
-  std::string library_path; // the candidate's shared object
-  std::string backend = "cpu";
+  std::string library_path; // the candidate's shared object (a .py file for Triton)
+  std::string backend = "cpu";  // "cpu" | "cuda" | "triton": how to load and call the candidate
   int threads = 1;          // for the candidate and the LibTorch baseline alike
   std::vector<CaseSpec> cases;       // correctness
   std::vector<CaseSpec> perf_cases;  // bench only; run only when every correctness case passed
@@ -57,11 +61,15 @@ struct CaseOutcome {
 
 struct TimingOutcome {
   int index = 0;               // performance case index
-  std::string subject;         // "candidate" | "eager"
+  std::string subject;         // "candidate" | "eager" | "compile" (torch.compile)
   int threads = 1;
-  std::vector<double> samples_ns;
+  std::vector<double> samples_ns;  // GPU: CUDA event time around the call; CPU: steady clock
   double median_ns = 0, q1_ns = 0, q3_ns = 0;
   std::string note;            // how the baseline was computed, when not plainly
+  // GPU only (0 / false on the CPU):
+  double wall_median_ns = 0;   // host clock from the call until the whole device is idle
+  double drain_median_ns = 0;  // host time the device kept working after the stream's end event
+  bool l2_flushed = false;     // L2 was overwritten before every trial
 };
 
 struct SandboxReport {

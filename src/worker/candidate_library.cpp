@@ -32,7 +32,7 @@ CandidateLibrary::~CandidateLibrary() {
 DLTensor ToDLTensor(const at::Tensor& t) {
   DLTensor d{};
   d.data = t.data_ptr();
-  d.device = {kDLCPU, 0};
+  d.device = t.is_cuda() ? DLDevice{kDLCUDA, static_cast<int32_t>(t.get_device())} : DLDevice{kDLCPU, 0};
   d.ndim = static_cast<int32_t>(t.dim());
   DLTypeCode code = ToDLType(*FromAten(t.scalar_type()));
   d.dtype = {code.code, code.bits, 1};
@@ -43,8 +43,7 @@ DLTensor ToDLTensor(const at::Tensor& t) {
 }
 
 CallResult CandidateLibrary::Call(const std::vector<at::Tensor>& inputs, const std::vector<at::Tensor>& outputs,
-                                  const std::vector<std::pair<std::string, ScalarValue>>& attrs,
-                                  int num_threads) const {
+                                  const NamedAttrs& attrs, int num_threads, void* stream) const {
   std::vector<DLTensor> in, out;
   for (const auto& t : inputs) in.push_back(ToDLTensor(t));
   for (const auto& t : outputs) out.push_back(ToDLTensor(t));
@@ -69,7 +68,7 @@ CallResult CandidateLibrary::Call(const std::vector<at::Tensor>& inputs, const s
   call.outputs = out.data();
   call.num_attrs = static_cast<int32_t>(attr_values.size());
   call.attrs = attr_values.data();
-  call.stream = nullptr;
+  call.stream = stream;
   call.num_threads = num_threads;
   call.error = error;
   call.error_capacity = sizeof error;

@@ -1,4 +1,5 @@
-// A loaded candidate: the shared object and its anvil_kernel entry point.
+// A loaded C ABI candidate (CPU or CUDA C++): the shared object and its
+// anvil_kernel entry point.
 //
 // Owns the dlopen handle (closed on destruction). Call() builds the DLPack
 // views of the harness's tensors and the attribute array, sets OpenMP's
@@ -13,27 +14,22 @@
 #include <ATen/ATen.h>
 
 #include "anvil/kernel.h"
-#include "core/scalar.h"
 #include "util/status.h"
+#include "worker/candidate.h"
 
 namespace anvil::worker {
 
-struct CallResult {
-  int status = ANVIL_OK;
-  std::string message;  // the candidate's error text for a non-OK status
-};
-
-class CandidateLibrary {
+class CandidateLibrary final : public Candidate {
  public:
   // A load failure (missing file, unresolved symbol, no anvil_kernel) is an
   // error Status whose message is dlerror()'s.
   static Result<std::unique_ptr<CandidateLibrary>> Load(const std::string& path);
-  ~CandidateLibrary();
+  ~CandidateLibrary() override;
   CandidateLibrary(const CandidateLibrary&) = delete;
   CandidateLibrary& operator=(const CandidateLibrary&) = delete;
 
   CallResult Call(const std::vector<at::Tensor>& inputs, const std::vector<at::Tensor>& outputs,
-                  const std::vector<std::pair<std::string, ScalarValue>>& attrs, int num_threads) const;
+                  const NamedAttrs& attrs, int num_threads, void* stream) const override;
 
  private:
   CandidateLibrary(void* handle, AnvilKernelFn fn) : handle_(handle), fn_(fn) {}
@@ -41,7 +37,7 @@ class CandidateLibrary {
   AnvilKernelFn fn_;
 };
 
-// A DLTensor view of a CPU tensor (borrowed pointers: shape/strides point into `t`).
+// A DLTensor view of a CPU or CUDA tensor (borrowed pointers: shape/strides point into `t`).
 DLTensor ToDLTensor(const at::Tensor& t);
 
 }  // namespace anvil::worker

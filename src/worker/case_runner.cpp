@@ -5,12 +5,12 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "anvil/kernel.h"
 #include "reference/evaluate.h"
 #include "verify/tolerance.h"
 #include "worker/case_tolerance.h"
 #include "worker/eager_baseline.h"
 #include "worker/compare.h"
-#include "worker/guarded_buffer.h"
 #include "worker/input_gen.h"
 
 namespace anvil::worker {
@@ -42,7 +42,12 @@ RunResult RunOnce(const EvaluationContext& ctx, const CaseSpec& spec, const std:
     return r;
   }
   r.outputs = std::move(outputs).value();
-  CallResult call = ctx.library->Call(inputs, r.outputs, ctx.named_attrs, ctx.threads);
+  CallResult call = ctx.candidate->Call(inputs, r.outputs, ctx.named_attrs, ctx.threads, ctx.device->stream());
+  // A device fault outranks what the candidate returned: it is the cause.
+  if (std::optional<DeviceFault> fault = ctx.device->Finish()) {
+    r.failure = Fail(base, fault->verdict, fault->message);
+    return r;
+  }
   if (call.status != ANVIL_OK) {
     r.failure = Fail(base, Verdict::kRuntimeError,
                      fmt::format("anvil_kernel returned status {}{}", call.status,
@@ -51,16 +56,17 @@ RunResult RunOnce(const EvaluationContext& ctx, const CaseSpec& spec, const std:
   }
   for (size_t j = 0; j < r.outputs.size(); ++j) {
     const std::string& name = ctx.task.outputs[j].name;
-    if (Status s = CheckGuards(r.outputs[j], "output '" + name + "'"); !s.ok()) {
+    if (Status s = ctx.device->CheckGuards(r.outputs[j], "output '" + name + "'"); !s.ok()) {
       r.failure = Fail(base, Verdict::kWrong, "out-of-bounds write: " + s.message(), name);
       return r;
     }
   }
   for (size_t i = 0; i < inputs.size(); ++i)
-    if (Status s = CheckGuards(inputs[i], "input '" + ctx.task.inputs[i].name + "'"); !s.ok()) {
+    if (Status s = ctx.device->CheckGuards(inputs[i], "input '" + ctx.task.inputs[i].name + "'"); !s.ok()) {
       r.failure = Fail(base, Verdict::kSuspicious, "wrote outside an input: " + s.message());
       return r;
     }
+  for (at::Tensor& t : r.outputs) t = ctx.device->ToHost(t);
   return r;
 }
 
@@ -72,7 +78,7 @@ bool IsInplaceTarget(const Task& task, const std::string& input) {
 
 }  // namespace
 
-Result<std::vector<at::Tensor>> MakeInputs(const EvaluationContext& ctx, const CaseSpec& spec) {
+Result<std::vector<at::Tensor>> MakeHostInputs(const EvaluationContext& ctx, const CaseSpec& spec) {
   auto layout = ParseLayout(spec.layout);
   auto dist = ParseDistribution(spec.distribution);
   if (!layout) return InvalidInput("unknown layout '" + spec.layout + "'");
@@ -91,6 +97,13 @@ Result<std::vector<at::Tensor>> MakeInputs(const EvaluationContext& ctx, const C
   return inputs;
 }
 
+Result<std::vector<at::Tensor>> MakeInputs(const EvaluationContext& ctx, const CaseSpec& spec) {
+  ANVIL_ASSIGN_OR_RETURN(std::vector<at::Tensor> host, MakeHostInputs(ctx, spec));
+  std::vector<at::Tensor> placed;
+  for (const at::Tensor& t : host) placed.push_back(ctx.device->Place(t));
+  return placed;
+}
+
 Result<std::vector<at::Tensor>> MakeOutputs(const EvaluationContext& ctx, const CaseSpec& spec,
                                             const std::vector<at::Tensor>& inputs) {
   const formula::Graph& graph = ctx.graphs[spec.variant];
@@ -103,9 +116,7 @@ Result<std::vector<at::Tensor>> MakeOutputs(const EvaluationContext& ctx, const 
     }
     const formula::OutputInfo& info = graph.outputs()[j];
     ANVIL_ASSIGN_OR_RETURN(Shape shape, Concretize(info.shape, spec.bindings));
-    at::Tensor t = AllocateGuarded(ToAten(info.dtype), shape, at::detail::defaultStrides(shape), NumElements(shape));
-    Poison(t);
-    outputs.push_back(t);
+    outputs.push_back(ctx.device->NewOutput(ToAten(info.dtype), shape));
   }
   return outputs;
 }
@@ -119,23 +130,27 @@ CaseOutcome RunCorrectnessCase(const EvaluationContext& ctx, const CaseSpec& spe
     return o;
   };
 
-  auto inputs_or = MakeInputs(ctx, spec);
-  if (!inputs_or.ok()) return finish(Fail(base, Verdict::kRuntimeError, "harness: " + inputs_or.status().message()));
-  std::vector<at::Tensor> inputs = std::move(inputs_or).value();
-  std::vector<at::Tensor> pristine;  // guarded copies, same strides: the second run's inputs
+  auto host_or = MakeHostInputs(ctx, spec);
+  if (!host_or.ok()) return finish(Fail(base, Verdict::kRuntimeError, "harness: " + host_or.status().message()));
+  const std::vector<at::Tensor> pristine = std::move(host_or).value();  // never handed to the candidate
+  std::vector<at::Tensor> inputs;
   std::vector<at::Tensor> reference_inputs;
-  for (const auto& t : inputs) {
-    pristine.push_back(CloneGuarded(t));
-    reference_inputs.push_back(t.clone());
+  for (const auto& t : pristine) {
+    inputs.push_back(ctx.device->Place(t));
+    reference_inputs.push_back(inputs.back().clone());
   }
   const formula::Graph& graph = ctx.graphs[spec.variant];
   auto expected_or = reference::Evaluate(graph, reference_inputs, ctx.attr_values, reference::Precision::kUpcast64);
   if (!expected_or.ok())
     return finish(Fail(base, Verdict::kRuntimeError, "reference failed: " + expected_or.status().message()));
-  const std::vector<at::Tensor>& expected = *expected_or;
-  // PyTorch eager on the same values: the calibration of the tolerance.
-  // (reference::Evaluate never writes its inputs, so the clones serve twice.)
+  std::vector<at::Tensor> expected;
+  for (const at::Tensor& t : *expected_or) expected.push_back(ctx.device->ToHost(t));
+  // PyTorch eager on the same values and device: the calibration of the
+  // tolerance. (reference::Evaluate never writes its inputs, so the clones
+  // serve twice.)
   auto eager = EvaluateEager(graph, reference_inputs, ctx.attr_values);
+  if (eager.ok())
+    for (at::Tensor& t : eager->outputs) t = ctx.device->ToHost(t);
 
   RunResult first = RunOnce(ctx, spec, inputs, base);
   if (first.failure) return finish(*first.failure);
@@ -143,7 +158,7 @@ CaseOutcome RunCorrectnessCase(const EvaluationContext& ctx, const CaseSpec& spe
   for (size_t i = 0; i < inputs.size(); ++i) {
     const std::string& name = ctx.task.inputs[i].name;
     if (IsInplaceTarget(ctx.task, name)) continue;
-    if (!BitwiseEqual(inputs[i], pristine[i]))
+    if (!BitwiseEqual(ctx.device->ToHost(inputs[i]), pristine[i].contiguous()))
       return finish(Fail(base, Verdict::kSuspicious,
                          fmt::format("input '{}' was modified by the candidate (inputs are read-only; declare the "
                                      "output inplace if the op writes it)",
@@ -179,7 +194,7 @@ CaseOutcome RunCorrectnessCase(const EvaluationContext& ctx, const CaseSpec& spe
 
   if (ctx.task.compare.deterministic) {
     std::vector<at::Tensor> again;
-    for (const auto& t : pristine) again.push_back(CloneGuarded(t));
+    for (const auto& t : pristine) again.push_back(ctx.device->Place(t));
     RunResult second = RunOnce(ctx, spec, again, base);
     if (second.failure) {
       CaseOutcome f = *second.failure;

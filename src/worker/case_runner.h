@@ -1,9 +1,13 @@
 // One correctness case, end to end, inside the worker:
 //
-//   1. inputs generated (seeded, layout, distribution, domain) in guarded memory
-//   2. guarded copies kept aside; the reference runs first, on clones (f64)
+//   1. inputs generated on the host (seeded, layout, distribution, domain)
+//      and placed on the device in guarded memory; the host copies stay
+//      pristine
+//   2. the reference runs first, on clones, in f64 on the device
 //   3. outputs allocated in guarded memory and poisoned
-//   4. the candidate runs; a non-OK status is a runtime_error
+//   4. the candidate runs; a non-OK status is a runtime_error; on a GPU the
+//      device is synchronised and a CUDA error is a runtime_error, or a
+//      crash when it destroyed the context
 //   5. guard zones intact (outputs: wrong; inputs: suspicious), inputs
 //      unchanged unless the task writes them in place (suspicious)
 //   6. each output compared with the reference under the tolerance policy
@@ -21,10 +25,12 @@ namespace anvil::worker {
 
 CaseOutcome RunCorrectnessCase(const EvaluationContext& ctx, const CaseSpec& spec);
 
-// Inputs for a case, generated exactly as RunCorrectnessCase does (timing
-// reuses it with other seeds).
+// Host inputs for a case, generated exactly as RunCorrectnessCase does
+// (timing reuses it with other seeds): the pristine values.
+Result<std::vector<at::Tensor>> MakeHostInputs(const EvaluationContext& ctx, const CaseSpec& spec);
+// The same inputs placed on the context's device (guarded copies).
 Result<std::vector<at::Tensor>> MakeInputs(const EvaluationContext& ctx, const CaseSpec& spec);
-// Fresh poisoned outputs (contiguous, guarded); in-place outputs alias their input.
+// Fresh poisoned outputs on the device (contiguous, guarded); in-place outputs alias their input.
 Result<std::vector<at::Tensor>> MakeOutputs(const EvaluationContext& ctx, const CaseSpec& spec,
                                             const std::vector<at::Tensor>& inputs);
 

@@ -46,7 +46,7 @@ bool IsolateNetwork(SandboxReport& report) {
   return false;
 }
 
-bool RestrictWrites(const std::string& scratch_dir, SandboxReport& report) {
+bool RestrictWrites(const SandboxOptions& options, SandboxReport& report) {
   long abi = syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
   if (abi < 1) {
     Note(report, "writes not confined: this kernel has no Landlock");
@@ -79,8 +79,9 @@ bool RestrictWrites(const std::string& scratch_dir, SandboxReport& report) {
     close(fd);
     return ok;
   };
-  bool ok = allow(scratch_dir, write_rights);
+  bool ok = allow(options.scratch_dir, write_rights);
   allow("/dev/null", LANDLOCK_ACCESS_FS_WRITE_FILE);
+  for (const std::string& path : options.writable_devices) ok = ok && allow(path, LANDLOCK_ACCESS_FS_WRITE_FILE);
   prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
   ok = ok && syscall(SYS_landlock_restrict_self, ruleset, 0) == 0;
   if (!ok) Note(report, fmt::format("writes not confined: landlock rules failed: {}", std::strerror(errno)));
@@ -99,7 +100,7 @@ void ApplyProcessLimits(const SandboxOptions& options, SandboxReport& report) {
     setrlimit(RLIMIT_FSIZE, &fsize);
   }
   if (options.isolate_network) report.network_isolated = IsolateNetwork(report);
-  if (!options.scratch_dir.empty()) report.landlock = RestrictWrites(options.scratch_dir, report);
+  if (!options.scratch_dir.empty()) report.landlock = RestrictWrites(options, report);
 }
 
 void LimitAddressSpace(const SandboxOptions& options, SandboxReport& report) {

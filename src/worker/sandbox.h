@@ -4,7 +4,8 @@
 //   - RLIMIT_CORE 0 and RLIMIT_FSIZE: no core dumps, no huge files;
 //   - a new network namespace (unshare CLONE_NEWNET; as non-root through a
 //     user namespace): no network at all;
-//   - Landlock: writes only under the scratch directory (and /dev/null).
+//   - Landlock: writes only under the scratch directory (and /dev/null, and
+//     the device files of `writable_devices`).
 // LimitAddressSpace (after start-up, once LibTorch's libraries are mapped
 // and its thread pools exist): RLIMIT_AS = the worker's own address space
 // now + the headroom, so unbounded allocation by a candidate fails inside
@@ -23,6 +24,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "verify/protocol.h"
 
@@ -31,7 +33,10 @@ namespace anvil::worker {
 struct SandboxOptions {
   int64_t memory_limit_mb = 4096;  // address space a candidate may add; 0 = no limit
   int64_t file_size_limit_mb = 64;
-  std::string scratch_dir;          // the only place the worker may write
+  std::string scratch_dir;          // the only directory the worker may create files in
+  // Existing files beneath these paths may also be opened for writing (a
+  // CUDA worker opens /dev/nvidia* read-write); nothing may be created there.
+  std::vector<std::string> writable_devices;
   bool isolate_network = true;
 };
 

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "anvil/kernel.h"
 #include "reference/evaluate.h"
 #include "verify/tolerance.h"
 #include "worker/case_tolerance.h"
@@ -78,7 +79,7 @@ PerformanceResult TimePerformanceCase(const EvaluationContext& ctx, const CaseSp
   for (int i = 0; i < warmup + trials; ++i) {
     int r = i % rotations;
     auto t0 = Clock::now();
-    CallResult call = ctx.library->Call(inputs[r], outputs[r], ctx.named_attrs, ctx.threads);
+    CallResult call = ctx.candidate->Call(inputs[r], outputs[r], ctx.named_attrs, ctx.threads, ctx.device->stream());
     auto t1 = Clock::now();
     if (call.status != ANVIL_OK)
       return fail(Verdict::kRuntimeError, fmt::format("anvil_kernel returned status {}: {}", call.status, call.message));

@@ -24,12 +24,21 @@ TEST(Cli, MissingArgumentsAreUsageErrors) {
   EXPECT_EQ(ws.Run({"frobnicate"}).exit_code, 2);
 }
 
-TEST(Cli, AnotherTargetIsAClearUsageError) {
+TEST(Cli, EachTargetTakesItsOwnSourceKind) {
   CliWorkspace ws;
-  CliRun run = ws.Run({"verify", "examples/softmax/kernel.cpp", "--task", "examples/softmax/task.toml", "--target",
-                       "cuda"});
-  EXPECT_EQ(run.exit_code, 2);
-  EXPECT_NE(run.output.find("CPU candidates only"), std::string::npos) << run.output;
+  CliRun cpp_as_cuda = ws.Run({"verify", "examples/softmax/kernel.cpp", "--task", "examples/softmax/task.toml",
+                               "--target", "cuda"});
+  EXPECT_EQ(cpp_as_cuda.exit_code, 2);
+  EXPECT_NE(cpp_as_cuda.output.find("--target cuda takes CUDA C++ sources (.cu)"), std::string::npos)
+      << cpp_as_cuda.output;
+  CliRun cu_as_triton = ws.Run({"verify", "examples/softmax/softmax.cu", "--task", "examples/softmax/task.toml",
+                                "--target", "triton"});
+  EXPECT_EQ(cu_as_triton.exit_code, 2);
+  EXPECT_NE(cu_as_triton.output.find("@triton.jit"), std::string::npos) << cu_as_triton.output;
+  CliRun unknown = ws.Run({"verify", "examples/softmax/kernel.cpp", "--task", "examples/softmax/task.toml",
+                           "--target", "tpu"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.output.find("tpu"), std::string::npos) << unknown.output;
 }
 
 TEST(Cli, OnlyCppSourcesForTheCpuTarget) {

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "backend/build_common.h"
 #include "backend/cpu/cpu_build.h"
 
 namespace anvil {

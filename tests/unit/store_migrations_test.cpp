@@ -103,6 +103,60 @@ TEST(StoreMigrationsTest, Version1DatabaseIsMigratedAndKeepsRows) {
   EXPECT_EQ(*run, 2);
 }
 
+TEST(StoreMigrationsTest, Version2DatabaseIsMigratedAndKeepsRows) {
+  ScratchDir dir;
+  const std::string path = dir.File("v2.db");
+  {
+    // Build the database an anvil with migrations 1 and 2 would have made.
+    auto db = std::move(sqlite::Db::Open(path)).value();
+    ASSERT_TRUE(store::Migrate(db, 2).ok());
+    EXPECT_EQ(*store::ReadSchemaVersion(db), 2);
+    ASSERT_TRUE(db.Exec(R"sql(
+      INSERT INTO tasks(id, name, source_path, content_hash, text) VALUES (1, 'relu', 'relu.toml', 'h', 't');
+      INSERT INTO candidates(id, task_id, backend, source_path, source_hash, source, provenance)
+        VALUES (1, 1, 'cuda', 'relu.cu', 's', 'src', 'file');
+      INSERT INTO runs(id, command, args_json, anvil_version, host, pid) VALUES (1, 'bench', '{}', '0.0.1', 'h', 1);
+      INSERT INTO evaluations(id, run_id, candidate_id, kind, verdict, reason, cases_total, cases_passed, finished_at)
+        VALUES (1, 1, 1, 'bench', 'pass', '', 4, 4, '2024-01-02T00:00:00.000Z');
+      INSERT INTO timings(evaluation_id, case_label, subject, threads, median_ns, q1_ns, q3_ns, samples_json)
+        VALUES (1, 'N=1M', 'candidate', 1, 1200, 1100, 1300, '[1100,1200,1300]');
+    )sql",
+                        "seeding a version 2 database")
+                    .ok());
+    // Version 3's table does not exist yet.
+    EXPECT_FALSE(db.Exec("SELECT * FROM device_ceilings", "t").ok());
+  }
+
+  auto store = Store::Open(path);
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  EXPECT_EQ((*store)->SchemaVersion(), Store::LatestSchemaVersion());
+  // The old timing row reads back with an empty detail.
+  auto timings = (*store)->QueryTimings(1);
+  ASSERT_TRUE(timings.ok()) << timings.status().message();
+  ASSERT_EQ(timings->size(), 1u);
+  EXPECT_EQ((*timings)[0].median_ns, 1200);
+  EXPECT_EQ((*timings)[0].samples_ns, (std::vector<double>{1100, 1200, 1300}));
+  EXPECT_EQ((*timings)[0].detail_json, "");
+  auto rows = (*store)->QueryEvaluations({});
+  ASSERT_TRUE(rows.ok()) << rows.status().message();
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].candidate_median_ns, 1200);
+
+  // Migration 3's column and table work on the migrated file.
+  TimingRecord t{"N=2M", "candidate", 1, 2400, 2300, 2500, {2400}, R"({"l2_flushed":true})"};
+  ASSERT_TRUE((*store)->RecordTiming(1, t).ok());
+  timings = (*store)->QueryTimings(1);
+  ASSERT_TRUE(timings.ok());
+  ASSERT_EQ(timings->size(), 2u);
+  EXPECT_EQ((*timings)[1].detail_json, t.detail_json);
+  ASSERT_TRUE((*store)->PutDeviceCeilings("dev", R"({"copy_gbps":1})", "2025-01-01T00:00:00Z").ok());
+  EXPECT_EQ(*(*store)->GetDeviceCeilings("dev"), R"({"copy_gbps":1})");
+  auto db = std::move(sqlite::Db::Open(path)).value();
+  // The schema refuses malformed detail from any writer, not only through Store.
+  EXPECT_FALSE(db.Exec("UPDATE timings SET detail_json = '{x' WHERE id = 1", "t").ok());
+  EXPECT_EQ(*db.QueryText("PRAGMA integrity_check", "t"), "ok");
+}
+
 TEST(StoreMigrationsTest, ReopeningIsIdempotent) {
   ScratchDir dir;
   const std::string path = dir.File("anvil.db");

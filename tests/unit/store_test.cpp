@@ -222,9 +222,10 @@ TEST(StoreTest, TimingRoundTrip) {
   ScratchDir dir;
   Fixture f = MakeFixture(dir);
   int64_t eval = ValueOrDie(f.store->BeginEvaluation(f.run, f.cand, "bench"));
-  TimingRecord cand{"N=1M", "candidate", 4, 1200.5, 1100, 1300.25, {1100, 1200.5, 1300.25, 0.125}};
-  TimingRecord eager{"N=1M", "eager", 4, 2400, 2300, 2500, {}};
-  TimingRecord odd{"N=1", "compiled", 1, 10, 9, 11, {std::numeric_limits<double>::quiet_NaN(), 10}};
+  TimingRecord cand{"N=1M", "candidate", 4, 1200.5, 1100, 1300.25, {1100, 1200.5, 1300.25, 0.125},
+                    R"({"l2_flushed":true,"host_median_ns":1500,"sol_fraction":0.62})"};
+  TimingRecord eager{"N=1M", "eager", 4, 2400, 2300, 2500, {}, ""};
+  TimingRecord odd{"N=1", "compiled", 1, 10, 9, 11, {std::numeric_limits<double>::quiet_NaN(), 10}, ""};
   ASSERT_TRUE(f.store->RecordTiming(eval, cand).ok());
   ASSERT_TRUE(f.store->RecordTiming(eval, eager).ok());
   ASSERT_TRUE(f.store->RecordTiming(eval, odd).ok());
@@ -237,7 +238,9 @@ TEST(StoreTest, TimingRoundTrip) {
   EXPECT_DOUBLE_EQ(timings[0].q1_ns, 1100);
   EXPECT_DOUBLE_EQ(timings[0].q3_ns, 1300.25);
   EXPECT_EQ(timings[0].samples_ns, cand.samples_ns);
+  EXPECT_EQ(timings[0].detail_json, cand.detail_json);
   EXPECT_EQ(timings[1].subject, "eager");
+  EXPECT_EQ(timings[1].detail_json, "");  // stored as NULL
   EXPECT_TRUE(timings[1].samples_ns.empty());
   ASSERT_EQ(timings[2].samples_ns.size(), 2u);
   EXPECT_TRUE(std::isnan(timings[2].samples_ns[0]));
@@ -248,6 +251,43 @@ TEST(StoreTest, TimingRoundTrip) {
   EXPECT_EQ(f.store->RecordTiming(eval, negative).code(), ErrorCode::kInvalidInput);
   negative.median_ns = std::numeric_limits<double>::infinity();
   EXPECT_EQ(f.store->RecordTiming(eval, negative).code(), ErrorCode::kInvalidInput);
+
+  TimingRecord bad_detail = cand;
+  bad_detail.detail_json = "{l2_flushed: yes}";
+  Status bad = f.store->RecordTiming(eval, bad_detail);
+  EXPECT_EQ(bad.code(), ErrorCode::kInvalidInput);
+  EXPECT_NE(bad.message().find("detail_json is not valid JSON"), std::string::npos) << bad.message();
+  EXPECT_EQ(ValueOrDie(f.store->QueryTimings(eval)).size(), 3u);
+}
+
+TEST(StoreTest, DeviceCeilingsPutGetAndOverwrite) {
+  ScratchDir dir;
+  const std::string path = dir.File("anvil.db");
+  const std::string key = "NVIDIA H100 80GB HBM3|driver 580.65|torch 2.11.0|cuda 13.0";
+  const std::string first = R"({"copy_gbps":2900.5,"matmul_tflops":{"f16":650}})";
+  const std::string second = R"({"copy_gbps":3010,"matmul_tflops":{"f16":700,"f64":55}})";
+  {
+    auto store = OpenOrDie(path);
+    EXPECT_FALSE(ValueOrDie(store->GetDeviceCeilings(key)).has_value());
+    ASSERT_TRUE(store->PutDeviceCeilings(key, first, "2025-01-01T00:00:00Z").ok());
+    EXPECT_EQ(ValueOrDie(store->GetDeviceCeilings(key)), first);
+    ASSERT_TRUE(store->PutDeviceCeilings("other|driver 1", "{}", "2025-01-01T00:00:00Z").ok());
+    ASSERT_TRUE(store->PutDeviceCeilings(key, second, "2025-02-01T00:00:00Z").ok());
+  }
+  // The newest measurement replaced the first, survives reopening and left
+  // the other device's entry alone.
+  auto store = OpenOrDie(path);
+  EXPECT_EQ(ValueOrDie(store->GetDeviceCeilings(key)), second);
+  EXPECT_EQ(ValueOrDie(store->GetDeviceCeilings("other|driver 1")), "{}");
+  auto db = std::move(sqlite::Db::Open(path)).value();
+  EXPECT_EQ(*db.QueryText("SELECT count(*) || ' ' || max(measured_at) FROM device_ceilings", "t"),
+            "2 2025-02-01T00:00:00Z");
+
+  Status bad_json = store->PutDeviceCeilings(key, "{copy_gbps:", "2025-03-01T00:00:00Z");
+  EXPECT_EQ(bad_json.code(), ErrorCode::kInvalidInput);
+  EXPECT_NE(bad_json.message().find("json is not valid JSON"), std::string::npos) << bad_json.message();
+  EXPECT_EQ(store->PutDeviceCeilings("", "{}", "2025-03-01T00:00:00Z").code(), ErrorCode::kInvalidInput);
+  EXPECT_EQ(ValueOrDie(store->GetDeviceCeilings(key)), second);
 }
 
 TEST(StoreTest, FinishEvaluationAndQueryFilters) {

@@ -1,0 +1,131 @@
+"""What the worker's C++ calls in its embedded interpreter.
+
+- load_candidate: the static gate, then the import of a Triton candidate file.
+- call_candidate: one call of its anvil_kernel with keyword arguments.
+- launched_kernels / candidate_kernel_names: which GPU kernels one call
+  launched (torch.profiler) and which of them the candidate wrote itself.
+- compile_function: the torch.compile baseline for a formula's Python source.
+
+Every function runs on the worker's thread with the GIL held; errors are
+Python exceptions, which the C++ side turns into verdicts or Statuses.
+"""
+import importlib.util
+import itertools
+import math
+import os
+import sys
+from typing import Callable, List, NamedTuple
+
+from . import triton_gate
+
+
+_load_counter = itertools.count()
+
+
+class GateViolation(Exception):
+    """The candidate's source broke the Triton candidate rules (verdict: suspicious)."""
+
+    def __init__(self, path: str, violations: List[triton_gate.Violation]):
+        self.violations = violations
+        super().__init__(triton_gate.format_violations(path, violations))
+
+
+class CandidateLoadError(Exception):
+    """The candidate imported but cannot be called (verdict: load_error)."""
+
+
+class UnsupportedTorch(RuntimeError):
+    """The installed PyTorch lacks what was asked for (torch.compile before 2.0)."""
+
+
+def load_candidate(path: str, static_gate: bool = True):
+    """Imports the candidate file at `path` as a fresh module and returns it.
+
+    Raises GateViolation for rule violations (before any of its code runs),
+    SyntaxError / ImportError / any error its top level raises as they are, and
+    CandidateLoadError when it has no callable anvil_kernel.
+    """
+    with open(path, encoding="utf-8") as f:
+        source = f.read()
+    if static_gate:
+        violations = triton_gate.check_source(source, filename=path)
+        if violations:
+            raise GateViolation(path, violations)
+    # A fresh module name per load: two candidates never share module state.
+    # Registered in sys.modules because Triton's @jit reads its function's
+    # source through inspect, which looks the module up there.
+    name = f"anvil_candidate_{next(_load_counter)}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    if not callable(getattr(module, "anvil_kernel", None)):
+        raise CandidateLoadError(f"{path}: no callable top-level anvil_kernel; define "
+                                 "`def anvil_kernel(...)` taking the task's inputs, outputs and "
+                                 "attributes as keyword arguments")
+    return module
+
+
+def call_candidate(module, kwargs: dict) -> None:
+    """Calls the candidate's anvil_kernel(**kwargs); its return value is ignored."""
+    module.anvil_kernel(**kwargs)
+
+
+class DeviceWork(NamedTuple):
+    kernels: List[str]      # GPU kernel names, in launch order
+    memory_ops: List[str]   # device-side memcpy / memset activities ("Memcpy DtoD (Device -> Device)")
+
+
+def launched_kernels(fn: Callable[[], object]) -> DeviceWork:
+    """Runs fn() once under torch.profiler and returns the GPU work it launched."""
+    import torch
+    from torch.profiler import ProfilerActivity, profile
+
+    if not torch.cuda.is_available():
+        raise RuntimeError("launched_kernels needs a CUDA device: the profiler sees GPU kernels only")
+    with profile(activities=[ProfilerActivity.CUDA]) as prof:
+        fn()
+        torch.cuda.synchronize()
+    kernels, memory_ops = [], []
+    for event in prof.events():
+        if event.device_type != torch.autograd.DeviceType.CUDA:
+            continue
+        # CUPTI names copies and fills "Memcpy ..." / "Memset ..."; everything else is a kernel.
+        (memory_ops if event.name.startswith(("Memcpy", "Memset")) else kernels).append(event.name)
+    return DeviceWork(kernels, memory_ops)
+
+
+def candidate_kernel_names(module) -> List[str]:
+    """Names of the @triton.jit functions defined in the candidate module.
+
+    Triton wraps a function as JITFunction, and autotune/heuristics wrap that
+    again; each wrapper keeps the wrapped object in `.fn`. The profiler names
+    a Triton kernel after the innermost Python function.
+    """
+    names = []
+    for value in vars(module).values():
+        obj, wrapped = value, False
+        while type(obj).__module__.startswith("triton") and hasattr(obj, "fn"):
+            obj, wrapped = obj.fn, True
+        if wrapped and getattr(obj, "__module__", None) == module.__name__:
+            names.append(obj.__name__)
+    return sorted(set(names))
+
+
+def compile_function(source: str, name: str):
+    """torch.compile(fn, dynamic=False, fullgraph=True) of function `name` defined by `source`."""
+    import torch
+
+    if not hasattr(torch, "compile"):
+        raise UnsupportedTorch(f"torch.compile needs PyTorch >= 2.0; the worker's Python imports torch "
+                               f"{torch.__version__} from {os.path.dirname(torch.__file__)}")
+    namespace = {"torch": torch, "math": math}
+    exec(compile(source, f"<anvil formula {name}>", "exec"), namespace)  # our emitter's source, not a candidate's
+    fn = namespace.get(name)
+    if not callable(fn):
+        raise RuntimeError(f"the formula source defines no function '{name}'")
+    return torch.compile(fn, dynamic=False, fullgraph=True)

@@ -100,10 +100,11 @@ TEST_F(PythonBridge, GateReportsEachRuleWithItsLine) {
   EXPECT_EQ(load.reason.find(file + ":10:"), std::string::npos) << load.reason;
 }
 
-TEST_F(PythonBridge, GateRequiresAnEntryAndAJitKernel) {
+TEST_F(PythonBridge, GateRequiresAJitKernel) {
+  // A file with no Triton kernel computes with something else: a rule
+  // violation. (A missing entry is a load error: MissingEntryIsLoadError.)
   TritonLoad load = TritonCandidate::Load(kData + "no_kernels.py");
   ASSERT_EQ(load.verdict, Verdict::kSuspicious) << load.reason;
-  EXPECT_NE(load.reason.find("no top-level `def anvil_kernel(...)`"), std::string::npos) << load.reason;
   EXPECT_NE(load.reason.find("no @triton.jit function"), std::string::npos) << load.reason;
 }
 

@@ -24,9 +24,10 @@ uint8_t CanaryAt(size_t i) {
   return static_cast<uint8_t>(0xA5u ^ static_cast<uint8_t>(i * 29u) ^ static_cast<uint8_t>(i >> 8));
 }
 
+// Long enough for the trailing zone, which also covers the alignment padding.
 const std::vector<uint8_t>& CanaryZone() {
   static const std::vector<uint8_t> zone = [] {
-    std::vector<uint8_t> z(kZoneBytes);
+    std::vector<uint8_t> z(kZoneBytes + kAlign);
     for (size_t i = 0; i < z.size(); ++i) z[i] = CanaryAt(i);
     return z;
   }();
@@ -129,7 +130,8 @@ void CudaDevice::CopySpan(const at::Tensor& dst, const at::Tensor& src) {
 }
 
 Status CudaDevice::CheckGuards(const at::Tensor& t, const std::string& what) {
-  auto it = zones_->find(t.data_ptr());
+  // By the storage's pointer: data_ptr() of an empty tensor is null.
+  auto it = t.has_storage() ? zones_->find(t.storage().data()) : zones_->end();
   if (it == zones_->end()) return InternalError("CheckGuards: " + what + " is not a guarded device tensor");
   const Zones& z = it->second;
   const size_t padded = (z.data_bytes + kAlign - 1) / kAlign * kAlign;

@@ -271,7 +271,10 @@ Status Evaluator::RunInWorker(const Task& task, const std::string& library, Cand
       CaseOutcome o;
       o.index = std::max(current, 0);
       report.worker_stderr = worker_->StderrTail();
-      std::string where = current >= 0 ? fmt::format("{} case {}", phase, current) : "loading the candidate";
+      std::string where = current >= 0               ? fmt::format("{} case {}", phase, current)
+                          : phase == "kernel check"  ? "the check of which GPU kernels the candidate launched"
+                          : report.outcomes.empty()  ? "loading the candidate"
+                                                     : "the work after the correctness cases";
       if (timed_out) {
         o.verdict = Verdict::kTimeout;
         o.reason = fmt::format("no answer within {:.0f} s during {}; the worker was killed", options_.case_timeout_s,

@@ -29,6 +29,7 @@
 #include "worker/sandbox.h"
 #include "worker/compiled_baseline.h"
 #include "worker/device.h"
+#include "worker/heartbeat.h"
 #include "worker/timing.h"
 #if ANVIL_WITH_CUDA
 #include "worker/cuda/cuda_timing.h"
@@ -133,7 +134,8 @@ Loaded LoadCandidate(const EvaluateRequest& request, const EvaluationContext& ct
 
 // The kernels a Triton candidate launched that are not its own (it computed
 // with PyTorch): one profiled call on the first case that has work.
-std::optional<std::string> ForeignKernelCheck(const EvaluationContext& ctx, const EvaluateRequest& request) {
+std::optional<std::string> ForeignKernelCheck(const EvaluationContext& ctx, const EvaluateRequest& request,
+                                              const std::function<void()>& heartbeat) {
 #if ANVIL_WITH_PYTHON
   if (request.backend != "triton") return std::nullopt;
   const auto* triton = static_cast<const python::TritonCandidate*>(ctx.candidate.get());
@@ -142,7 +144,8 @@ std::optional<std::string> ForeignKernelCheck(const EvaluationContext& ctx, cons
     if (!inputs.ok()) continue;
     auto outputs = MakeOutputs(ctx, spec, *inputs);
     if (!outputs.ok() || outputs->empty() || (*outputs)[0].numel() == 0) continue;
-    auto foreign = triton->ForeignKernels(*inputs, *outputs, ctx.named_attrs);
+    // The profiler's first use initialises CUPTI, which can take seconds.
+    auto foreign = WithHeartbeat(heartbeat, [&] { return triton->ForeignKernels(*inputs, *outputs, ctx.named_attrs); });
     (void)ctx.device->Finish();
     if (!foreign.ok()) return "could not check which kernels the candidate launched: " + foreign.status().message();
     if (foreign->empty()) return std::nullopt;
@@ -186,7 +189,8 @@ void Serve(Channel& ch, const EvaluateRequest& request, Device& device) {
     }
   }
   if (all_correct) {
-    if (std::optional<std::string> foreign = ForeignKernelCheck(ctx, request)) {
+    ch.Send({{"type", "begin"}, {"phase", "kernel check"}, {"index", -1}});
+    if (std::optional<std::string> foreign = ForeignKernelCheck(ctx, request, [&] { ch.Send({{"type", "heartbeat"}}); })) {
       Done(ch, Verdict::kSuspicious, *foreign);
       return;
     }

@@ -3,9 +3,7 @@
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
-#include <thread>
 
 #include <fmt/format.h>
 
@@ -15,6 +13,7 @@
 #include "worker/compare.h"
 #include "worker/cuda/cuda_device.h"
 #include "worker/eager_baseline.h"
+#include "worker/heartbeat.h"
 
 namespace anvil::worker {
 namespace {
@@ -72,28 +71,6 @@ at::Tensor Bits(const at::Tensor& t) {
     case 4: return t.view(at::kInt);
     default: return t.view(at::kLong);
   }
-}
-
-// Runs `work` while another thread sends heartbeats, so a long torch.compile
-// is not mistaken for a hung worker. Only the beat thread writes meanwhile.
-template <class Fn>
-auto WithHeartbeat(const std::function<void()>& heartbeat, Fn&& work) {
-  std::atomic<bool> done{false};
-  std::thread beat([&] {
-    while (!done.load()) {
-      for (int i = 0; i < 10 && !done.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      if (!done.load()) heartbeat();
-    }
-  });
-  struct Join {
-    std::atomic<bool>& done;
-    std::thread& t;
-    ~Join() {
-      done = true;
-      t.join();
-    }
-  } join{done, beat};
-  return work();
 }
 
 }  // namespace
@@ -215,8 +192,9 @@ PerformanceResult TimeCudaPerformanceCase(const EvaluationContext& ctx, const Ca
                                     ctx.task.compare.unordered_dim);
         if (!cmp.ok)
           return fail(Verdict::kWrong, fmt::format("output '{}' of timed call {} (value set {} in buffer set {}) is "
-                                                   "wrong — a kernel that keeps results between calls returns "
-                                                   "stale values here: {}",
+                                                   "wrong (results kept between calls, or work that did not wait "
+                                                   "for the harness's earlier work on call->stream, e.g. on a "
+                                                   "side stream): {}",
                                                    name, i, v, b, cmp.reason));
         first[v][j] = out.clone();
       } else if (!at::equal(Bits(out), Bits(first[v][j]))) {

@@ -1,10 +1,12 @@
 # Two commands do everything on a fresh Debian 12 machine:
 #   make demo   install missing packages, build, verify and benchmark the examples
 #   make test   install missing packages, build, run the whole test suite
+# On a GPU machine with PyTorch, Triton and nvcc (no package installs there):
+#   make gpu-test   build against that machine's PyTorch, run the CPU and gpu labels
 PRESET ?= release
 BIN := build/$(PRESET)/src
 
-.PHONY: setup build demo test clean
+.PHONY: setup build demo test gpu-test clean
 
 setup:
 	@scripts/setup.sh
@@ -18,6 +20,9 @@ demo: build
 
 test: build
 	@ctest --preset $(PRESET) -j2
+
+gpu-test:
+	@scripts/gpu/test.sh
 
 clean:
 	rm -rf build .anvil

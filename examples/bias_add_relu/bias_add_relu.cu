@@ -8,30 +8,16 @@
 // and b may have any strides (transposed, strided, stride 0); out is
 // contiguous. x + b is one f32 addition, rounded once to T; `v < 0 ? 0 : v`
 // lets NaN through, as torch.relu does.
-#include <cuda_bf16.h>
-#include <cuda_fp16.h>
-#include <cuda_runtime.h>
-
 #include <algorithm>
-#include <cstdio>
 
-#include "anvil/kernel.h"
+#include "anvil/cuda_tensor.h"
 
 namespace {
 
-constexpr int kThreads = 256;
+using anvil::cuda::FromFloat;
+using anvil::cuda::ToFloat;
 
-__device__ __forceinline__ float ToFloat(float v) { return v; }
-__device__ __forceinline__ float ToFloat(__half v) { return __half2float(v); }
-__device__ __forceinline__ float ToFloat(__nv_bfloat16 v) { return __bfloat162float(v); }
-template <class T>
-__device__ __forceinline__ T FromFloat(float v);
-template <>
-__device__ __forceinline__ float FromFloat<float>(float v) { return v; }
-template <>
-__device__ __forceinline__ __half FromFloat<__half>(float v) { return __float2half_rn(v); }
-template <>
-__device__ __forceinline__ __nv_bfloat16 FromFloat<__nv_bfloat16>(float v) { return __float2bfloat16_rn(v); }
+constexpr int kThreads = 256;
 
 template <class T>
 __global__ void __launch_bounds__(kThreads)
@@ -52,21 +38,17 @@ int Launch(const AnvilCall* call) {
   const DLTensor& b = call->inputs[1];
   const long long rows = x.shape[0], cols = x.shape[1];
   if (rows == 0 || cols == 0) return ANVIL_OK;  // nothing to write
-  const long long col_tiles = (cols + kThreads - 1) / kThreads;
+  const long long col_tiles = anvil::CeilDiv(cols, kThreads);
   if (col_tiles > 2147483647LL) {
-    snprintf(call->error, call->error_capacity, "bias_add_relu: %lld columns exceed the grid limit", cols);
+    anvil::SetError(call, "bias_add_relu: %lld columns exceed the grid limit", cols);
     return ANVIL_ERROR_UNSUPPORTED;
   }
   const long long row_slices = std::min<long long>(rows, std::max<long long>(1, 8192 / col_tiles));
   dim3 grid(static_cast<unsigned>(col_tiles), static_cast<unsigned>(std::min<long long>(row_slices, 65535)));
-  BiasAddRelu<T><<<grid, kThreads, 0, static_cast<cudaStream_t>(call->stream)>>>(
-      static_cast<const T*>(x.data), static_cast<const T*>(b.data), static_cast<T*>(call->outputs[0].data), rows,
-      cols, x.strides[0], x.strides[1], b.strides[0]);
-  cudaError_t err = cudaGetLastError();
-  if (err != cudaSuccess) {
-    snprintf(call->error, call->error_capacity, "bias_add_relu: kernel launch failed: %s", cudaGetErrorString(err));
-    return ANVIL_ERROR_INTERNAL;
-  }
+  BiasAddRelu<T><<<grid, kThreads, 0, anvil::StreamOf(call)>>>(
+      anvil::DataPtr<const T>(x), anvil::DataPtr<const T>(b), anvil::DataPtr<T>(call->outputs[0]), rows,
+      cols, anvil::Stride(x, 0), anvil::Stride(x, 1), anvil::Stride(b, 0));
+  ANVIL_CUDA_CHECK(call, cudaGetLastError());
   return ANVIL_OK;
 }
 
@@ -74,23 +56,18 @@ int Launch(const AnvilCall* call) {
 
 extern "C" ANVIL_EXPORT int anvil_kernel(const AnvilCall* call) {
   if (call->num_inputs != 2 || call->num_outputs != 1) {
-    snprintf(call->error, call->error_capacity, "bias_add_relu expects inputs x, b and one output, got %d and %d",
-             call->num_inputs, call->num_outputs);
+    anvil::SetError(call, "bias_add_relu expects inputs x, b and one output, got %d and %d",
+                    call->num_inputs, call->num_outputs);
     return ANVIL_ERROR_INVALID_ARGUMENT;
   }
   const DLTensor& x = call->inputs[0];
   const DLTensor& b = call->inputs[1];
   const DLTensor& out = call->outputs[0];
   if (x.ndim != 2 || b.ndim != 1 || out.ndim != 2 || b.shape[0] != x.shape[1] || out.shape[0] != x.shape[0] ||
-      out.shape[1] != x.shape[1] || x.dtype.code != b.dtype.code || x.dtype.bits != b.dtype.bits ||
-      x.dtype.code != out.dtype.code || x.dtype.bits != out.dtype.bits) {
-    snprintf(call->error, call->error_capacity, "bias_add_relu expects x, out: T[B, N] and b: T[N]");
+      out.shape[1] != x.shape[1] || !anvil::SameDType(x, b) ||
+      !anvil::SameDType(x, out)) {
+    anvil::SetError(call, "bias_add_relu expects x, out: T[B, N] and b: T[N]");
     return ANVIL_ERROR_INVALID_ARGUMENT;
   }
-  if (x.dtype.code == kDLFloat && x.dtype.bits == 32) return Launch<float>(call);
-  if (x.dtype.code == kDLFloat && x.dtype.bits == 16) return Launch<__half>(call);
-  if (x.dtype.code == kDLBfloat && x.dtype.bits == 16) return Launch<__nv_bfloat16>(call);
-  snprintf(call->error, call->error_capacity,
-           "bias_add_relu supports f32, f16 and bf16 (got DLPack code %d, %d bits)", x.dtype.code, x.dtype.bits);
-  return ANVIL_ERROR_UNSUPPORTED;
+  return anvil::cuda::DispatchFloat(call, x, [&](auto tag) -> int { return Launch<decltype(tag)>(call); });
 }

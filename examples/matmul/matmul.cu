@@ -20,15 +20,12 @@
 //     k-ordered stores hit at most 2-way bank conflicts;
 //   - elements outside M, N or K load as 0 and are not stored, so any size
 //     works; K = 0 writes zeros (an empty sum), as torch.matmul does.
-#include <cuda_bf16.h>
-#include <cuda_fp16.h>
-#include <cuda_runtime.h>
-
-#include <cstdio>
-
-#include "anvil/kernel.h"
+#include "anvil/cuda_tensor.h"
 
 namespace {
+
+using anvil::cuda::FromFloat;
+using anvil::cuda::ToFloat;
 
 constexpr int kTile = 128;   // BM = BN
 constexpr int kStep = 16;    // BK
@@ -36,18 +33,6 @@ constexpr int kThreads = 256;
 constexpr int kMicro = 8;    // outputs per thread along each dim
 constexpr int kPad = 4;
 constexpr int kLoads = kTile * kStep / kThreads;  // elements of each tile per thread
-
-__device__ __forceinline__ float ToFloat(float v) { return v; }
-__device__ __forceinline__ float ToFloat(__half v) { return __half2float(v); }
-__device__ __forceinline__ float ToFloat(__nv_bfloat16 v) { return __bfloat162float(v); }
-template <class T>
-__device__ __forceinline__ T FromFloat(float v);
-template <>
-__device__ __forceinline__ float FromFloat<float>(float v) { return v; }
-template <>
-__device__ __forceinline__ __half FromFloat<__half>(float v) { return __float2half_rn(v); }
-template <>
-__device__ __forceinline__ __nv_bfloat16 FromFloat<__nv_bfloat16>(float v) { return __float2bfloat16_rn(v); }
 
 template <class T>
 __global__ void __launch_bounds__(kThreads)
@@ -115,25 +100,21 @@ int Launch(const AnvilCall* call) {
   const DLTensor& b = call->inputs[1];
   const long long M = a.shape[0], K = a.shape[1], N = b.shape[1];
   if (M == 0 || N == 0) return ANVIL_OK;  // nothing to write
-  const long long grid_n = (N + kTile - 1) / kTile, grid_m = (M + kTile - 1) / kTile;
+  const long long grid_n = anvil::CeilDiv(N, kTile), grid_m = anvil::CeilDiv(M, kTile);
   if (grid_n > 2147483647LL || grid_m > 65535) {
-    snprintf(call->error, call->error_capacity, "matmul: [%lld, %lld] output exceeds the grid limits", M, N);
+    anvil::SetError(call, "matmul: [%lld, %lld] output exceeds the grid limits", M, N);
     return ANVIL_ERROR_UNSUPPORTED;
   }
   // Unit stride along k for a (row-major) or along n for b: load in that order.
   // Broadcast (stride 0) and strided operands take whichever order has the
   // smaller stride, which is just as correct.
-  const bool a_k_fastest = a.strides[1] <= a.strides[0];
-  const bool b_n_fastest = b.strides[1] <= b.strides[0];
+  const bool a_k_fastest = anvil::Stride(a, 1) <= anvil::Stride(a, 0);
+  const bool b_n_fastest = anvil::Stride(b, 1) <= anvil::Stride(b, 0);
   dim3 grid(static_cast<unsigned>(grid_n), static_cast<unsigned>(grid_m));
-  Matmul<T><<<grid, kThreads, 0, static_cast<cudaStream_t>(call->stream)>>>(
-      static_cast<const T*>(a.data), static_cast<const T*>(b.data), static_cast<T*>(call->outputs[0].data), M, N, K,
-      a.strides[0], a.strides[1], b.strides[0], b.strides[1], a_k_fastest, b_n_fastest);
-  cudaError_t err = cudaGetLastError();
-  if (err != cudaSuccess) {
-    snprintf(call->error, call->error_capacity, "matmul: kernel launch failed: %s", cudaGetErrorString(err));
-    return ANVIL_ERROR_INTERNAL;
-  }
+  Matmul<T><<<grid, kThreads, 0, anvil::StreamOf(call)>>>(
+      anvil::DataPtr<const T>(a), anvil::DataPtr<const T>(b), anvil::DataPtr<T>(call->outputs[0]), M, N, K,
+      anvil::Stride(a, 0), anvil::Stride(a, 1), anvil::Stride(b, 0), anvil::Stride(b, 1), a_k_fastest, b_n_fastest);
+  ANVIL_CUDA_CHECK(call, cudaGetLastError());
   return ANVIL_OK;
 }
 
@@ -141,23 +122,18 @@ int Launch(const AnvilCall* call) {
 
 extern "C" ANVIL_EXPORT int anvil_kernel(const AnvilCall* call) {
   if (call->num_inputs != 2 || call->num_outputs != 1) {
-    snprintf(call->error, call->error_capacity, "matmul expects inputs a, b and one output, got %d and %d",
-             call->num_inputs, call->num_outputs);
+    anvil::SetError(call, "matmul expects inputs a, b and one output, got %d and %d",
+                    call->num_inputs, call->num_outputs);
     return ANVIL_ERROR_INVALID_ARGUMENT;
   }
   const DLTensor& a = call->inputs[0];
   const DLTensor& b = call->inputs[1];
   const DLTensor& out = call->outputs[0];
   if (a.ndim != 2 || b.ndim != 2 || out.ndim != 2 || a.shape[1] != b.shape[0] || out.shape[0] != a.shape[0] ||
-      out.shape[1] != b.shape[1] || a.dtype.code != b.dtype.code || a.dtype.bits != b.dtype.bits ||
-      a.dtype.code != out.dtype.code || a.dtype.bits != out.dtype.bits) {
-    snprintf(call->error, call->error_capacity, "matmul expects a: T[M, K], b: T[K, N] and out: T[M, N]");
+      out.shape[1] != b.shape[1] || !anvil::SameDType(a, b) ||
+      !anvil::SameDType(a, out)) {
+    anvil::SetError(call, "matmul expects a: T[M, K], b: T[K, N] and out: T[M, N]");
     return ANVIL_ERROR_INVALID_ARGUMENT;
   }
-  if (a.dtype.code == kDLFloat && a.dtype.bits == 32) return Launch<float>(call);
-  if (a.dtype.code == kDLFloat && a.dtype.bits == 16) return Launch<__half>(call);
-  if (a.dtype.code == kDLBfloat && a.dtype.bits == 16) return Launch<__nv_bfloat16>(call);
-  snprintf(call->error, call->error_capacity, "matmul supports f32, f16 and bf16 (got DLPack code %d, %d bits)",
-           a.dtype.code, a.dtype.bits);
-  return ANVIL_ERROR_UNSUPPORTED;
+  return anvil::cuda::DispatchFloat(call, a, [&](auto tag) -> int { return Launch<decltype(tag)>(call); });
 }

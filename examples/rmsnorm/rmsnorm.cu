@@ -12,30 +12,14 @@
 //   2. x * inv_rms * w in f32, rounded once to T. inv_rms = 1 / sqrt(mean +
 //      eps) is a normal float unless the row's rms is beyond ~1e37; such rows
 //      multiply in double, so no precision is lost to a subnormal factor.
-#include <cuda_bf16.h>
-#include <cuda_fp16.h>
-#include <cuda_runtime.h>
-
-#include <cstdio>
-#include <cstring>
-
-#include "anvil/kernel.h"
+#include "anvil/cuda_tensor.h"
 
 namespace {
 
-constexpr int kThreads = 512;
+using anvil::cuda::FromFloat;
+using anvil::cuda::ToFloat;
 
-__device__ __forceinline__ float ToFloat(float v) { return v; }
-__device__ __forceinline__ float ToFloat(__half v) { return __half2float(v); }
-__device__ __forceinline__ float ToFloat(__nv_bfloat16 v) { return __bfloat162float(v); }
-template <class T>
-__device__ __forceinline__ T FromFloat(float v);
-template <>
-__device__ __forceinline__ float FromFloat<float>(float v) { return v; }
-template <>
-__device__ __forceinline__ __half FromFloat<__half>(float v) { return __float2half_rn(v); }
-template <>
-__device__ __forceinline__ __nv_bfloat16 FromFloat<__nv_bfloat16>(float v) { return __float2bfloat16_rn(v); }
+constexpr int kThreads = 512;
 
 // Sums v over the block; every thread gets the result.
 __device__ double BlockSum(double v) {
@@ -83,19 +67,15 @@ int Launch(const AnvilCall* call, double eps) {
   const long long rows = x.shape[0], cols = x.shape[1];
   if (rows == 0 || cols == 0) return ANVIL_OK;  // nothing to write
   if (rows > 2147483647LL) {
-    snprintf(call->error, call->error_capacity, "rmsnorm: %lld rows exceed the grid limit", rows);
+    anvil::SetError(call, "rmsnorm: %lld rows exceed the grid limit", rows);
     return ANVIL_ERROR_UNSUPPORTED;
   }
   int threads = kThreads;
   while (threads > 32 && threads / 2 >= cols) threads /= 2;
-  RmsNormRows<T><<<static_cast<unsigned>(rows), threads, 0, static_cast<cudaStream_t>(call->stream)>>>(
-      static_cast<const T*>(x.data), static_cast<const T*>(w.data), static_cast<T*>(call->outputs[0].data), cols,
-      x.strides[0], x.strides[1], w.strides[0], eps);
-  cudaError_t err = cudaGetLastError();
-  if (err != cudaSuccess) {
-    snprintf(call->error, call->error_capacity, "rmsnorm: kernel launch failed: %s", cudaGetErrorString(err));
-    return ANVIL_ERROR_INTERNAL;
-  }
+  RmsNormRows<T><<<static_cast<unsigned>(rows), threads, 0, anvil::StreamOf(call)>>>(
+      anvil::DataPtr<const T>(x), anvil::DataPtr<const T>(w), anvil::DataPtr<T>(call->outputs[0]), cols,
+      anvil::Stride(x, 0), anvil::Stride(x, 1), anvil::Stride(w, 0), eps);
+  ANVIL_CUDA_CHECK(call, cudaGetLastError());
   return ANVIL_OK;
 }
 
@@ -103,32 +83,25 @@ int Launch(const AnvilCall* call, double eps) {
 
 extern "C" ANVIL_EXPORT int anvil_kernel(const AnvilCall* call) {
   if (call->num_inputs != 2 || call->num_outputs != 1) {
-    snprintf(call->error, call->error_capacity, "rmsnorm expects inputs x, w and one output, got %d and %d",
-             call->num_inputs, call->num_outputs);
+    anvil::SetError(call, "rmsnorm expects inputs x, w and one output, got %d and %d",
+                    call->num_inputs, call->num_outputs);
     return ANVIL_ERROR_INVALID_ARGUMENT;
   }
-  const AnvilAttr* eps = nullptr;
-  for (int i = 0; i < call->num_attrs; ++i)
-    if (std::strcmp(call->attrs[i].name, "eps") == 0) eps = &call->attrs[i];
+  const AnvilAttr* eps = anvil::FindAttr(call, "eps");
   if (eps == nullptr || eps->dtype.code != kDLFloat) {
-    snprintf(call->error, call->error_capacity, "rmsnorm expects a floating attribute eps");
+    anvil::SetError(call, "rmsnorm expects a floating attribute eps");
     return ANVIL_ERROR_INVALID_ARGUMENT;
   }
   const DLTensor& x = call->inputs[0];
   const DLTensor& w = call->inputs[1];
   const DLTensor& out = call->outputs[0];
   if (x.ndim != 2 || w.ndim != 1 || out.ndim != 2 || w.shape[0] != x.shape[1] || out.shape[0] != x.shape[0] ||
-      out.shape[1] != x.shape[1] || x.dtype.code != w.dtype.code || x.dtype.bits != w.dtype.bits ||
-      x.dtype.code != out.dtype.code || x.dtype.bits != out.dtype.bits) {
-    snprintf(call->error, call->error_capacity, "rmsnorm expects x, out: T[R, C] and w: T[C]");
+      out.shape[1] != x.shape[1] || !anvil::SameDType(x, w) ||
+      !anvil::SameDType(x, out)) {
+    anvil::SetError(call, "rmsnorm expects x, out: T[R, C] and w: T[C]");
     return ANVIL_ERROR_INVALID_ARGUMENT;
   }
   // eps is an f32 attribute: the reference adds its f32 value.
   const double e = static_cast<double>(static_cast<float>(eps->value.f));
-  if (x.dtype.code == kDLFloat && x.dtype.bits == 32) return Launch<float>(call, e);
-  if (x.dtype.code == kDLFloat && x.dtype.bits == 16) return Launch<__half>(call, e);
-  if (x.dtype.code == kDLBfloat && x.dtype.bits == 16) return Launch<__nv_bfloat16>(call, e);
-  snprintf(call->error, call->error_capacity, "rmsnorm supports f32, f16 and bf16 (got DLPack code %d, %d bits)",
-           x.dtype.code, x.dtype.bits);
-  return ANVIL_ERROR_UNSUPPORTED;
+  return anvil::cuda::DispatchFloat(call, x, [&](auto tag) -> int { return Launch<decltype(tag)>(call, e); });
 }

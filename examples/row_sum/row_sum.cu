@@ -11,21 +11,16 @@
 // float loses digits the f64 reference keeps, and the op is memory-bound, so
 // double costs nothing measurable. The sum is rounded once to T; an empty row
 // (C = 0) sums to 0, so the kernel still runs and writes zeros.
-#include <cuda_bf16.h>
-#include <cuda_fp16.h>
-#include <cuda_runtime.h>
-
-#include <cstdio>
-
-#include "anvil/kernel.h"
+#include "anvil/cuda_tensor.h"
 
 namespace {
 
+using anvil::cuda::ToFloat;
+
 constexpr int kThreads = 512;
 
-__device__ __forceinline__ float ToFloat(float v) { return v; }
-__device__ __forceinline__ float ToFloat(__half v) { return __half2float(v); }
-__device__ __forceinline__ float ToFloat(__nv_bfloat16 v) { return __bfloat162float(v); }
+// The sum is rounded once from double to T; anvil/cuda_tensor.h converts
+// only from float (a double -> float -> f16 path would round twice).
 template <class T>
 __device__ __forceinline__ T FromDouble(double v);
 template <>
@@ -68,18 +63,14 @@ int Launch(const AnvilCall* call) {
   const long long rows = x.shape[0], cols = x.shape[1];
   if (rows == 0) return ANVIL_OK;  // nothing to write
   if (rows > 2147483647LL) {
-    snprintf(call->error, call->error_capacity, "row_sum: %lld rows exceed the grid limit", rows);
+    anvil::SetError(call, "row_sum: %lld rows exceed the grid limit", rows);
     return ANVIL_ERROR_UNSUPPORTED;
   }
   int threads = kThreads;
   while (threads > 32 && threads / 2 >= cols) threads /= 2;
-  RowSum<T><<<static_cast<unsigned>(rows), threads, 0, static_cast<cudaStream_t>(call->stream)>>>(
-      static_cast<const T*>(x.data), static_cast<T*>(call->outputs[0].data), cols, x.strides[0], x.strides[1]);
-  cudaError_t err = cudaGetLastError();
-  if (err != cudaSuccess) {
-    snprintf(call->error, call->error_capacity, "row_sum: kernel launch failed: %s", cudaGetErrorString(err));
-    return ANVIL_ERROR_INTERNAL;
-  }
+  RowSum<T><<<static_cast<unsigned>(rows), threads, 0, anvil::StreamOf(call)>>>(
+      anvil::DataPtr<const T>(x), anvil::DataPtr<T>(call->outputs[0]), cols, anvil::Stride(x, 0), anvil::Stride(x, 1));
+  ANVIL_CUDA_CHECK(call, cudaGetLastError());
   return ANVIL_OK;
 }
 
@@ -87,21 +78,15 @@ int Launch(const AnvilCall* call) {
 
 extern "C" ANVIL_EXPORT int anvil_kernel(const AnvilCall* call) {
   if (call->num_inputs != 1 || call->num_outputs != 1) {
-    snprintf(call->error, call->error_capacity, "row_sum expects one input x and one output, got %d and %d",
-             call->num_inputs, call->num_outputs);
+    anvil::SetError(call, "row_sum expects one input x and one output, got %d and %d",
+                    call->num_inputs, call->num_outputs);
     return ANVIL_ERROR_INVALID_ARGUMENT;
   }
   const DLTensor& x = call->inputs[0];
   const DLTensor& out = call->outputs[0];
-  if (x.ndim != 2 || out.ndim != 1 || out.shape[0] != x.shape[0] || x.dtype.code != out.dtype.code ||
-      x.dtype.bits != out.dtype.bits) {
-    snprintf(call->error, call->error_capacity, "row_sum expects x: T[R, C] and out: T[R]");
+  if (x.ndim != 2 || out.ndim != 1 || out.shape[0] != x.shape[0] || !anvil::SameDType(x, out)) {
+    anvil::SetError(call, "row_sum expects x: T[R, C] and out: T[R]");
     return ANVIL_ERROR_INVALID_ARGUMENT;
   }
-  if (x.dtype.code == kDLFloat && x.dtype.bits == 32) return Launch<float>(call);
-  if (x.dtype.code == kDLFloat && x.dtype.bits == 16) return Launch<__half>(call);
-  if (x.dtype.code == kDLBfloat && x.dtype.bits == 16) return Launch<__nv_bfloat16>(call);
-  snprintf(call->error, call->error_capacity, "row_sum supports f32, f16 and bf16 (got DLPack code %d, %d bits)",
-           x.dtype.code, x.dtype.bits);
-  return ANVIL_ERROR_UNSUPPORTED;
+  return anvil::cuda::DispatchFloat(call, x, [&](auto tag) -> int { return Launch<decltype(tag)>(call); });
 }

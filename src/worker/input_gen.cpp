@@ -245,7 +245,9 @@ std::vector<int64_t> ContiguousStrides(const std::vector<int64_t>& sizes) {
   return strides;
 }
 
-int64_t Span(at::IntArrayRef sizes, at::IntArrayRef strides) {
+}  // namespace
+
+int64_t SpanElements(at::IntArrayRef sizes, at::IntArrayRef strides) {
   int64_t span = 1;
   for (size_t d = 0; d < sizes.size(); ++d) {
     if (sizes[d] == 0) return 0;
@@ -253,8 +255,6 @@ int64_t Span(at::IntArrayRef sizes, at::IntArrayRef strides) {
   }
   return span;
 }
-
-}  // namespace
 
 std::optional<Layout> ParseLayout(std::string_view name) {
   for (size_t i = 0; i < kLayoutNames.size(); ++i)
@@ -334,7 +334,7 @@ LayoutPlan PlanLayout(const Shape& shape, Layout layout) {
       plan.strides[broadcast_dim] = 0;
       break;
   }
-  plan.storage_elements = Span(shape, plan.strides);
+  plan.storage_elements = SpanElements(shape, plan.strides);
   return plan;
 }
 
@@ -370,7 +370,7 @@ at::Tensor GenerateInput(DType dtype, const Shape& shape, Layout layout, Distrib
 }
 
 at::Tensor CloneGuarded(const at::Tensor& t) {
-  const int64_t span = Span(t.sizes(), t.strides());
+  const int64_t span = SpanElements(t.sizes(), t.strides());
   at::Tensor c = AllocateGuarded(t.scalar_type(), t.sizes(), t.strides(), span);
   if (span > 0) std::memcpy(c.data_ptr(), t.data_ptr(), static_cast<size_t>(span) * t.element_size());
   return c;

@@ -99,6 +99,10 @@ LayoutPlan PlanLayout(const Shape& shape, Layout layout);
 at::Tensor GenerateInput(DType dtype, const Shape& shape, Layout layout, Distribution dist, const Domain& domain,
                          uint64_t seed, int input_index);
 
+// Elements from a view's first element to one past its last (non-negative
+// strides, storage offset 0): the storage span the view reaches; 0 when empty.
+int64_t SpanElements(at::IntArrayRef sizes, at::IntArrayRef strides);
+
 // A fresh guarded copy of `t` (a CPU tensor): same dtype, sizes, strides and
 // bytes over the span its view reaches (poisoned gaps included). For the
 // determinism run and for rotating timing inputs.

@@ -34,16 +34,6 @@ const std::vector<uint8_t>& CanaryZone() {
   return zone;
 }
 
-// Elements from the first to one past the last element the view reaches.
-int64_t SpanElements(at::IntArrayRef sizes, at::IntArrayRef strides) {
-  int64_t last = 0;
-  for (size_t d = 0; d < sizes.size(); ++d) {
-    if (sizes[d] == 0) return 0;
-    last += (sizes[d] - 1) * strides[d];
-  }
-  return last + 1;
-}
-
 std::string ErrorText(cudaError_t e) {
   return fmt::format("{} ({})", cudaGetErrorString(e), cudaGetErrorName(e));
 }

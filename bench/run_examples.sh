@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmarks every example kernel against LibTorch eager and writes one JSON
+# Benchmarks every example CPU kernel against LibTorch eager and writes one JSON
 # result file: the machine and software it ran on, the commit, and for each
 # example Anvil's full bench report (raw samples, medians, quartiles, the
 # cases it verified first). Usage: bench/run_examples.sh [out.json]
@@ -14,6 +14,7 @@ reports=()
 for dir in examples/*/; do
   dir=${dir%/}
   [ "$(basename "$dir")" = wrong_softmax ] && continue
+  [ -f "$dir/kernel.cpp" ] || continue   # GPU-only examples (bench/run_gpu.sh)
   f="$ws/$(basename "$dir").json"
   "$anvil" --workspace "$ws" --json --no-progress bench "$dir/kernel.cpp" --task "$dir/task.toml" > "$f"
   reports+=("$f")

@@ -187,7 +187,8 @@ json ReportToJson(const CandidateReport& r) {
                          {"log", r.build.log}, {"command", r.build.command}, {"cache_key", r.build.cache_key}}},
               {"sandbox", ToJson(r.sandbox)},
               {"evaluation_id", r.evaluation_id},
-              {"seconds", r.seconds}};
+              {"seconds", r.seconds},
+              {"worker_start_seconds", r.worker_start_seconds}};
   if (r.worst) out["worst_case"] = r.cases.empty() ? "" : r.cases[r.outcomes[*r.worst].index].Label();
   if (r.speedup) out["speedup"] = *r.speedup;
   if (r.speedup_compile) out["speedup_compile"] = *r.speedup_compile;

@@ -130,7 +130,9 @@ Status Evaluator::ApplyRoofline(const Task& task, CandidateReport& report) {
 
 Status Evaluator::EnsureWorker() {
   if (worker_ && worker_->alive()) return Status::Ok();
+  auto start = std::chrono::steady_clock::now();
   ANVIL_ASSIGN_OR_RETURN(worker_, WorkerClient::Start(options_.worker));
+  worker_start_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return Status::Ok();
 }
 
@@ -152,6 +154,7 @@ Status Evaluator::Record(int64_t evaluation_id, const CaseSpec& spec, const Case
 Result<CandidateReport> Evaluator::Evaluate(const Task& task, const std::string& candidate_path, int64_t run_id) {
   auto start = std::chrono::steady_clock::now();
   CandidateReport report;
+  worker_start_seconds_ = 0;
   report.candidate_path = candidate_path;
   report.task_name = task.name;
   report.cases = CorrectnessCases(task);
@@ -215,6 +218,7 @@ Result<CandidateReport> Evaluator::Evaluate(const Task& task, const std::string&
   ANVIL_RETURN_IF_ERROR(store_.FinishEvaluation(evaluation_id, std::string(VerdictName(report.verdict)), report.reason,
                                                 detail.dump(-1, ' ', false, json::error_handler_t::replace),
                                                 static_cast<int>(report.cases.size()), report.cases_passed));
+  report.worker_start_seconds = worker_start_seconds_;
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;
 }

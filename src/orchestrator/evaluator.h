@@ -68,7 +68,8 @@ struct CandidateReport {
   SandboxReport sandbox;
   std::string worker_stderr;            // tail, when the worker died
   int64_t evaluation_id = 0;
-  double seconds = 0;
+  double seconds = 0;                   // the whole evaluation, build and worker start included
+  double worker_start_seconds = 0;      // starting workers for it (0 when a live one was reused)
 };
 
 // Called as work advances: phase ("build", "correctness", "performance"), done, total.
@@ -98,6 +99,7 @@ class Evaluator {
   EvaluatorOptions options_;
   ProgressFn progress_;
   std::unique_ptr<WorkerClient> worker_;
+  double worker_start_seconds_ = 0;  // for the evaluation in progress
 };
 
 }  // namespace anvil

@@ -57,7 +57,6 @@ Result<BuildResult> Evaluator::Build(const std::string& candidate_path) {
     r.ok = true;
     r.library_path = std::filesystem::absolute(candidate_path).string();
     r.command = "none (Triton compiles the kernels in the worker)";
-    ANVIL_RETURN_IF_ERROR(EnsureWorker());
     return r;
   }
   if (options_.target != "cuda")

@@ -76,7 +76,7 @@ nlohmann::json MeasureCeilingsMessage(const Device& device) {
   if (device.is_cuda()) {
     auto c = MeasureDeviceCeilings();
     if (!c.ok()) return {{"type", "ceilings"}, {"error", c.status().message()}};
-    c->device_key = DescribeDevice(device).value("key", c->device_key);
+    c->device_key = DescribeDevice(device).value("key", "");
     return {{"type", "ceilings"}, {"ceilings", ToJson(*c)}};
   }
 #endif

@@ -7,9 +7,7 @@
 #include <ATen/cuda/CUDAContext.h>
 
 #include <chrono>
-#include <fstream>
 #include <functional>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -95,22 +93,6 @@ class NoTf32 {
   bool previous_;
 };
 
-// The kernel module's version ("580.65.06") from the driver's /proc file,
-// whose first line reads "NVRM version: NVIDIA UNIX x86_64 Kernel Module
-// 580.65.06  <date>"; "" when it cannot be read (not Linux, no such file).
-std::string KernelModuleVersion() {
-  std::ifstream in("/proc/driver/nvidia/version");
-  std::string line;
-  if (!std::getline(in, line)) return "";
-  const std::string marker = "Kernel Module";
-  size_t at = line.find(marker);
-  if (at == std::string::npos) return "";
-  std::istringstream rest(line.substr(at + marker.size()));
-  std::string version;
-  rest >> version;
-  return version;
-}
-
 // CUDA's integer versions: 1000 * major + 10 * minor (13000 -> "13.0").
 std::string CudaVersionText(int v) { return fmt::format("{}.{}", v / 1000, (v % 1000) / 10); }
 
@@ -128,16 +110,12 @@ Result<DeviceCeilings> Measure() {
   const int device = at::cuda::current_device();
   cudaDeviceProp prop{};
   ANVIL_RETURN_IF_ERROR(CudaCheck(cudaGetDeviceProperties(&prop, device), "reading the device properties"));
-  int driver_api = 0, runtime = 0;
-  ANVIL_RETURN_IF_ERROR(CudaCheck(cudaDriverGetVersion(&driver_api), "reading the driver version"));
+  int runtime = 0;
   ANVIL_RETURN_IF_ERROR(CudaCheck(cudaRuntimeGetVersion(&runtime), "reading the runtime version"));
-  std::string driver = KernelModuleVersion();
-  if (driver.empty()) driver = "api " + CudaVersionText(driver_api);
 
   DeviceCeilings c;
   c.device_name = prop.name;
-  c.device_key = fmt::format("{}|driver {}|torch {}|cuda {}", c.device_name, driver, ANVIL_TORCH_VERSION,
-                             CudaVersionText(runtime));
+  // c.device_key is the caller's to set: DescribeDevice (worker/device.h) owns the device's identity.
   const cudaStream_t stream = at::cuda::getCurrentCUDAStream().stream();
   const auto on_device = at::TensorOptions().device(at::kCUDA, device);
 

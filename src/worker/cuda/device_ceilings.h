@@ -17,10 +17,8 @@
 // About 1 s on an H100 (most of it allocation and cuBLAS start-up); peak
 // memory ~2 GiB.
 //
-// device_key = "<device name>|driver <version>|torch <version>|cuda <runtime
-// version>"; the driver version is the kernel module's (580.65.06) from
-// /proc/driver/nvidia/version, or the driver's CUDA API version
-// ("driver api 13.0") where that file cannot be read.
+// device_key is left empty: the caller sets it from DescribeDevice
+// (worker/device.h), the one place that names a device's identity.
 //
 // Threading: uses the calling thread's current device and stream; the
 // device should be otherwise idle (other work lowers the numbers). The

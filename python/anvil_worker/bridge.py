@@ -63,11 +63,57 @@ def load_candidate(path: str, static_gate: bool = True):
     except BaseException:
         del sys.modules[name]
         raise
+    _signal_compiles(module)
     if not callable(getattr(module, "anvil_kernel", None)):
         raise CandidateLoadError(f"{path}: no callable top-level anvil_kernel; define "
                                  "`def anvil_kernel(...)` taking the task's inputs, outputs and "
                                  "attributes as keyword arguments")
     return module
+
+
+def _jit_functions(module):
+    """The JITFunction objects of the candidate (inside autotune/heuristics wrappers too)."""
+    for value in vars(module).values():
+        obj = value
+        while type(obj).__module__.startswith("triton"):
+            if any(cls.__name__ == "JITFunction" for cls in type(obj).__mro__):
+                yield obj
+            if not hasattr(obj, "fn"):
+                break
+            obj = obj.fn
+
+
+def _signal_compiles(module) -> None:
+    """Tells the worker when Triton compiles one of the candidate's kernels.
+
+    The first launch of a kernel for a new specialisation compiles it
+    (seconds; longer when autotuning or on a busy machine). The worker sends
+    heartbeats while a compile runs, so a slow compile is not mistaken for a
+    hung kernel. JITFunction.run calls self.compile(...); wrapping it on the
+    instance reaches only this candidate's kernels. Outside the worker (no
+    _anvil_native module) nothing is wrapped.
+    """
+    try:
+        import _anvil_native
+    except ImportError:
+        return
+    for jit in _jit_functions(module):
+        original = getattr(jit, "compile", None)
+        if not callable(original) or getattr(original, "_anvil_signals", False):
+            continue
+
+        def compile_with_signal(*args, _original=original, **kwargs):
+            _anvil_native.compile_started()
+            try:
+                return _original(*args, **kwargs)
+            finally:
+                _anvil_native.compile_finished()
+
+        compile_with_signal._anvil_signals = True
+        try:
+            jit.compile = compile_with_signal
+        except AttributeError:  # a Triton whose JITFunction does not allow it: no heartbeats while compiling
+            pass
 
 
 def call_candidate(module, kwargs: dict) -> None:

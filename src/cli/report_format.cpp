@@ -189,6 +189,7 @@ json ReportToJson(const CandidateReport& r) {
               {"evaluation_id", r.evaluation_id},
               {"seconds", r.seconds},
               {"worker_start_seconds", r.worker_start_seconds}};
+  if (!r.worker_startup.is_null()) out["worker_startup_seconds"] = r.worker_startup;
   if (r.worst) out["worst_case"] = r.cases.empty() ? "" : r.cases[r.outcomes[*r.worst].index].Label();
   if (r.speedup) out["speedup"] = *r.speedup;
   if (r.speedup_compile) out["speedup_compile"] = *r.speedup_compile;

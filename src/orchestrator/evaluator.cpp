@@ -132,6 +132,7 @@ Status Evaluator::EnsureWorker() {
   auto start = std::chrono::steady_clock::now();
   ANVIL_ASSIGN_OR_RETURN(worker_, WorkerClient::Start(options_.worker));
   worker_start_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  worker_startup_ = worker_->startup_seconds();
   return Status::Ok();
 }
 
@@ -154,6 +155,7 @@ Result<CandidateReport> Evaluator::Evaluate(const Task& task, const std::string&
   auto start = std::chrono::steady_clock::now();
   CandidateReport report;
   worker_start_seconds_ = 0;
+  worker_startup_ = nullptr;
   report.candidate_path = candidate_path;
   report.task_name = task.name;
   report.cases = CorrectnessCases(task);
@@ -218,6 +220,7 @@ Result<CandidateReport> Evaluator::Evaluate(const Task& task, const std::string&
                                                 detail.dump(-1, ' ', false, json::error_handler_t::replace),
                                                 static_cast<int>(report.cases.size()), report.cases_passed));
   report.worker_start_seconds = worker_start_seconds_;
+  report.worker_startup = worker_startup_;
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;
 }

@@ -70,6 +70,7 @@ struct CandidateReport {
   int64_t evaluation_id = 0;
   double seconds = 0;                   // the whole evaluation, build and worker start included
   double worker_start_seconds = 0;      // starting workers for it (0 when a live one was reused)
+  nlohmann::json worker_startup;        // the last worker started for it: seconds per start-up stage
 };
 
 // Called as work advances: phase ("build", "correctness", "performance"), done, total.
@@ -100,6 +101,7 @@ class Evaluator {
   ProgressFn progress_;
   std::unique_ptr<WorkerClient> worker_;
   double worker_start_seconds_ = 0;  // for the evaluation in progress
+  nlohmann::json worker_startup_;    // likewise
 };
 
 }  // namespace anvil

@@ -104,6 +104,7 @@ Result<std::unique_ptr<WorkerClient>> WorkerClient::Start(const WorkerOptions& o
   client->sandbox_ = SandboxReportFromJson(hello.message.value("sandbox", nlohmann::json::object()));
   client->device_ = hello.message.value("device", nlohmann::json::object());
   client->python_ = hello.message.value("python", nlohmann::json::object());
+  client->startup_seconds_ = hello.message.value("startup_seconds", nlohmann::json::object());
   return client;
 }
 

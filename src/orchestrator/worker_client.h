@@ -56,6 +56,8 @@ class WorkerClient {
   // {"name", "compute_capability", "cc_major", "cc_minor", "key", ...}.
   const nlohmann::json& device() const { return device_; }
   const nlohmann::json& python() const { return python_; }
+  // Seconds per start-up stage the worker reported: {"open_device", "sandbox", "torch_warmup", "python"}.
+  const nlohmann::json& startup_seconds() const { return startup_seconds_; }
   // Marks the current end of the worker's stderr log; StderrTail() shows
   // only what came after the last mark (one evaluation's output).
   void MarkStderr();
@@ -76,6 +78,7 @@ class WorkerClient {
   SandboxReport sandbox_;
   nlohmann::json device_ = nlohmann::json::object();
   nlohmann::json python_ = nlohmann::json::object();
+  nlohmann::json startup_seconds_ = nlohmann::json::object();
 };
 
 std::string SignalName(int signal);  // "SIGSEGV (segmentation fault)"

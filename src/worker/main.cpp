@@ -11,10 +11,13 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <mutex>
+#include <optional>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -36,6 +39,7 @@
 #include "worker/cuda/device_ceilings.h"
 #endif
 #if ANVIL_WITH_PYTHON
+#include "worker/python/compile_watch.h"
 #include "worker/python/python_runtime.h"
 #include "worker/python/triton_candidate.h"
 #endif
@@ -51,8 +55,10 @@ class Channel {
     dup2(2, 1);  // candidate printf now lands in stderr
     out_ = fdopen(fd_, "w");
   }
+  // Thread-safe: heartbeats may come from a helper thread (heartbeat.h).
   void Send(const nlohmann::json& j) {
     std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    std::lock_guard<std::mutex> lock(mutex_);
     std::fwrite(line.data(), 1, line.size(), out_);
     std::fflush(out_);
   }
@@ -60,6 +66,7 @@ class Channel {
  private:
   int fd_;
   FILE* out_;
+  std::mutex mutex_;
 };
 
 void Done(Channel& ch, std::optional<Verdict> verdict, const std::string& reason, bool retire = false) {
@@ -247,11 +254,22 @@ int main(int argc, char** argv) {
   // (cudaErrorOperatingSystem, seen on an H100 host). Landlock then confines
   // the worker's thread and every thread created later, which includes all
   // the threads that run candidate code.
+  // Seconds per start-up stage, in the hello: worker start is part of every
+  // candidate's evaluation overhead, and a slow one should say where.
+  nlohmann::json startup = nlohmann::json::object();
+  auto stage_start = std::chrono::steady_clock::now();
+  auto stage_done = [&](const char* stage) {
+    auto now = std::chrono::steady_clock::now();
+    startup[stage] = std::chrono::duration<double>(now - stage_start).count();
+    stage_start = now;
+  };
   Result<std::unique_ptr<worker::Device>> device = Unsupported("not opened");
   if (gpu) device = worker::OpenDevice(device_kind);
+  stage_done("open_device");
   worker::ApplyProcessLimits(options, report);
   if (chdir(options.scratch_dir.c_str()) != 0) report.notes += "; cannot chdir to scratch dir";
   if (!gpu) device = worker::OpenDevice(device_kind);
+  stage_done("sandbox");
   if (!device.ok()) {
     std::fprintf(stderr, "anvil-worker: %s\n", device.status().message().c_str());
     return 3;
@@ -262,6 +280,7 @@ int main(int argc, char** argv) {
   at::set_num_threads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   (void)at::randn({64, 64}).softmax(-1).sum().item<double>();
   if (gpu) (void)at::randn({64, 64}, at::kCUDA).softmax(-1).sum().item<double>();
+  stage_done("torch_warmup");
 
   nlohmann::json python = {{"available", false}};
 #if ANVIL_WITH_PYTHON
@@ -269,6 +288,7 @@ int main(int argc, char** argv) {
     worker::PythonState() = worker::python::Initialize(options.scratch_dir, /*with_triton=*/true);
     python["available"] = worker::PythonState().ok();
     if (!worker::PythonState().ok()) python["error"] = worker::PythonState().message();
+    stage_done("python");
   }
 #endif
   if (gpu) {
@@ -290,8 +310,15 @@ int main(int argc, char** argv) {
                           {"pid", getpid()},
                           {"sandbox", ToJson(report)},
                           {"device", worker::DescribeDevice(**device)},
-                          {"python", python}};
+                          {"python", python},
+                          {"startup_seconds", startup}};
   channel.Send(hello);
+#if ANVIL_WITH_PYTHON
+  // Heartbeats while Triton JIT-compiles a candidate's kernel (compile_watch.h).
+  std::optional<worker::BeatWhileBusy> compile_beats;
+  if (worker::PythonState().ok())
+    compile_beats.emplace(worker::python::CompileActivitySeconds, [&] { channel.Send({{"type", "heartbeat"}}); });
+#endif
 
   std::string line;
   while (std::getline(std::cin, line)) {

@@ -15,6 +15,7 @@
 #include <filesystem>
 
 #include "anvil/kernel.h"
+#include "worker/python/compile_watch.h"
 #include "worker/python/compiled_function.h"
 #include "worker/python/tensor_exchange.h"
 #include "worker/python/triton_candidate.h"
@@ -73,6 +74,23 @@ TEST_F(PythonBridge, InitializeIsIdempotentAndPreparesTheScratchDirectory) {
   EXPECT_FALSE(other.ok());
   EXPECT_NE(other.message().find("initialised for scratch directory"), std::string::npos) << other.message();
   EXPECT_EQ(PySys_GetObject("dont_write_bytecode"), Py_True);
+}
+
+// Triton's compiles are signalled through _anvil_native (the wrapping of
+// JITFunction.compile itself needs triton and runs on the GPU machine).
+TEST_F(PythonBridge, CompileSignalsReachTheWorker) {
+  CompileActivitySeconds();  // forget earlier activity
+  EXPECT_EQ(CompileActivitySeconds(), 0);
+  PyRef native = PyRef::Steal(PyImport_ImportModule("_anvil_native"));
+  ASSERT_TRUE(native) << TakePythonError();
+  PyRef::Steal(PyObject_CallMethod(native.get(), "compile_started", nullptr));
+  PyRef::Steal(PyObject_CallMethod(native.get(), "compile_started", nullptr));  // nested (autotune)
+  EXPECT_GT(CompileActivitySeconds(), 0);
+  PyRef::Steal(PyObject_CallMethod(native.get(), "compile_finished", nullptr));
+  EXPECT_GT(CompileActivitySeconds(), 0);
+  PyRef::Steal(PyObject_CallMethod(native.get(), "compile_finished", nullptr));
+  EXPECT_GT(CompileActivitySeconds(), 0) << "a compile that ended since the last look counts once";
+  EXPECT_EQ(CompileActivitySeconds(), 0);
 }
 
 TEST_F(PythonBridge, GateAcceptsAWellFormedTritonCandidate) {

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "worker/python/compile_watch.h"
 #include "worker/python/py_ref.h"
 
 namespace anvil::worker::python {
@@ -108,6 +109,7 @@ Status Initialize(const std::string& scratch_dir, bool with_triton) {
   if (!state.initialized) {
     ANVIL_RETURN_IF_ERROR(PrepareEnvironment(scratch_dir));
     if (!Py_IsInitialized()) ANVIL_RETURN_IF_ERROR(StartInterpreter());
+    ANVIL_RETURN_IF_ERROR(RegisterCompileWatch());
     ANVIL_RETURN_IF_ERROR(ImportModule("torch", "install PyTorch for that interpreter, or configure the build "
                                                 "with -DPython3_EXECUTABLE=<a python that has torch>"));
     ANVIL_RETURN_IF_ERROR(CheckOneLibtorch());

@@ -5,8 +5,10 @@
 # versions, the commit, the measured device ceilings, and for each kernel
 # Anvil's full bench report (raw samples, medians, quartiles, host wall and
 # drain medians, the cases it verified first, the roofline).
-# Usage: bench/run_gpu.sh out.json [op/target ...]   e.g. softmax/cuda matmul/triton
-# (default: every examples/<op> with a .cu and a _triton.py, both targets)
+# Usage: bench/run_gpu.sh out.json [op/target[:task] ...]   e.g. softmax/cuda matmul/triton
+#        rmsnorm/cuda:task_module (the task file examples/rmsnorm/task_module.toml; default task)
+# (default: every examples/<op> with a .cu and a _triton.py, both targets, and
+# again against a task_module.toml where one exists)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 anvil=build/gpu/src/anvil
@@ -15,15 +17,19 @@ ws=$(mktemp -d)
 trap 'rm -rf "$ws"' EXIT
 items=("$@")
 if [ ${#items[@]} -eq 0 ]; then
-  for cu in examples/*/*.cu; do op=$(basename "$(dirname "$cu")"); items+=("$op/cuda" "$op/triton"); done
+  for cu in examples/*/*.cu; do
+    op=$(basename "$(dirname "$cu")"); items+=("$op/cuda" "$op/triton")
+    [ -f "examples/$op/task_module.toml" ] && items+=("$op/cuda:task_module" "$op/triton:task_module")
+  done
 fi
 reports=()
 for item in "${items[@]}"; do
+  task=task; case $item in *:*) task=${item#*:}; item=${item%%:*};; esac
   op=${item%/*} target=${item#*/}
   kernel=examples/$op/$op.cu; [ "$target" = triton ] && kernel=examples/$op/${op}_triton.py
-  f="$ws/$op-$target.json"
-  echo "bench $kernel ($target)" >&2
-  "$anvil" --workspace "$ws/anvil" --json --no-progress bench "$kernel" --task "examples/$op/task.toml" \
+  f="$ws/$op-$target-$task.json"
+  echo "bench $kernel ($target, $task.toml)" >&2
+  "$anvil" --workspace "$ws/anvil" --json --no-progress bench "$kernel" --task "examples/$op/$task.toml" \
     --target "$target" > "$f" || true   # a rejected kernel is a result too
   reports+=("$f")
 done

@@ -5,6 +5,8 @@
 - launched_kernels / candidate_kernel_names: which GPU kernels one call
   launched (torch.profiler) and which of them the candidate wrote itself.
 - compile_function: the torch.compile baseline for a formula's Python source.
+- load_reference_module / reference_caller / compile_module: a task whose
+  reference is a PyTorch module file (KernelBench style).
 
 Every function runs on the worker's thread with the GIL held; errors are
 Python exceptions, which the C++ side turns into verdicts or Statuses.
@@ -175,3 +177,76 @@ def compile_function(source: str, name: str):
     if not callable(fn):
         raise RuntimeError(f"the formula source defines no function '{name}'")
     return torch.compile(fn, dynamic=False, fullgraph=True)
+
+
+class ReferenceModuleError(Exception):
+    """The task's reference module cannot serve as a reference (not the candidate's fault)."""
+
+
+def load_reference_module(source: str, path: str, class_name: str, num_args: int):
+    """Instantiates `class_name` from a reference module file's text (KernelBench style).
+
+    The class must be a torch.nn.Module whose forward takes `num_args`
+    arguments (the task's inputs, then its attributes); get_init_inputs(), when defined, gives the
+    constructor's arguments. The module may hold no parameters or buffers:
+    candidates see only the task's inputs, so every tensor the reference
+    uses must be one of them. Returns the module in eval mode.
+    """
+    import inspect
+    import torch
+
+    name = f"anvil_reference_{next(_load_counter)}"
+    module = type(sys)(name)
+    module.__file__ = path
+    sys.modules[name] = module  # for inspect and torch.compile, which look modules up there
+    exec(compile(source, path, "exec"), module.__dict__)
+    cls = getattr(module, class_name, None)
+    if not (isinstance(cls, type) and issubclass(cls, torch.nn.Module)):
+        raise ReferenceModuleError(f"{path}: no torch.nn.Module subclass named {class_name}")
+    init = getattr(module, "get_init_inputs", None)
+    init_args = list(init()) if callable(init) else []
+    model = cls(*init_args)
+    held = [f"parameter {n} {tuple(p.shape)}" for n, p in model.named_parameters()]
+    held += [f"buffer {n} {tuple(b.shape)}" for n, b in model.named_buffers()]
+    if held:
+        raise ReferenceModuleError(
+            f"{path}: {class_name} holds {', '.join(held)}; a candidate sees only the task's inputs, so pass "
+            "every tensor the reference uses as an input of forward (declared in the task)")
+    params = list(inspect.signature(model.forward).parameters.values())
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    takes_varargs = any(p.kind == p.VAR_POSITIONAL for p in params)
+    required = [p for p in positional if p.default is p.empty]
+    if not takes_varargs and not (len(required) <= num_args <= len(positional)):
+        raise ReferenceModuleError(
+            f"{path}: {class_name}.forward takes {len(positional)} argument(s) "
+            f"({', '.join(p.name for p in positional)}) but the task passes {num_args} "
+            "(its inputs, then its attributes)")
+    return model.eval()
+
+
+def reference_caller(model):
+    """A function calling model(*inputs) without autograd (a single tensor result becomes a 1-tuple)."""
+    import torch
+
+    def run(*inputs):
+        with torch.no_grad():
+            result = model(*inputs)
+        return tuple(result) if isinstance(result, (tuple, list)) else (result,)
+
+    return run
+
+
+def compile_module(model):
+    """torch.compile(model, dynamic=False), called without autograd."""
+    import torch
+
+    if not hasattr(torch, "compile"):
+        raise UnsupportedTorch(f"torch.compile needs PyTorch >= 2.0; the worker's Python imports torch "
+                               f"{torch.__version__} from {os.path.dirname(torch.__file__)}")
+    compiled = torch.compile(model, dynamic=False)
+
+    def run(*inputs):
+        with torch.no_grad():
+            return compiled(*inputs)
+
+    return run

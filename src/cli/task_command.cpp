@@ -36,12 +36,16 @@ nlohmann::json TaskJson(const Task& t) {
   }
   nlohmann::json variants = nlohmann::json::array();
   for (const auto& v : t.Variants()) variants.push_back(v.Label());
-  return {{"name", t.name},           {"description", t.description},
-          {"path", t.source_path},    {"formula", t.formula},
-          {"inputs", inputs},         {"attrs", attrs},
-          {"outputs", outputs},       {"variants", variants},
-          {"correctness_cases", CorrectnessCases(t).size()},
-          {"performance_cases", PerformanceCases(t).size()}};
+  nlohmann::json j = {{"name", t.name},           {"description", t.description},
+                      {"path", t.source_path},    {"inputs", inputs},
+                      {"attrs", attrs},           {"outputs", outputs},
+                      {"variants", variants},     {"correctness_cases", CorrectnessCases(t).size()},
+                      {"performance_cases", PerformanceCases(t).size()}};
+  if (t.module)
+    j["reference_module"] = {{"path", t.module->path}, {"class", t.module->class_name}};
+  else
+    j["formula"] = t.formula;
+  return j;
 }
 
 int List(const CliConfig& config, std::vector<std::string> dirs) {
@@ -83,23 +87,29 @@ int Show(const CliConfig& config, const std::string& path) {
   if (config.json) {
     nlohmann::json j = TaskJson(t);
     nlohmann::json graphs = nlohmann::json::object();
-    for (const auto& v : t.Variants()) graphs[v.Label()] = CompileTaskGraph(t, v)->Dump();
-    j["graphs"] = graphs;
+    if (!t.module) {
+      for (const auto& v : t.Variants()) graphs[v.Label()] = CompileTaskGraph(t, v)->Dump();
+      j["graphs"] = graphs;
+    }
     std::cout << j.dump(2) << std::endl;
     return kExitOk;
   }
   std::cout << fmt::format("task      {}\n", t.name);
   if (!t.description.empty()) std::cout << fmt::format("about     {}\n", t.description);
   std::cout << fmt::format("file      {}\n", t.source_path);
-  std::cout << fmt::format("formula   {}\n", t.formula);
+  if (t.module)
+    std::cout << fmt::format("reference {} (class {}, a PyTorch module)\n", t.module->path, t.module->class_name);
+  else
+    std::cout << fmt::format("formula   {}\n", t.formula);
   std::cout << fmt::format("inputs    {}\n", InputsSummary(t));
   for (const auto& a : t.attrs)
     std::cout << fmt::format("attr      {}: {} = {}\n", a.name, DTypeName(a.value.dtype), a.value.ToString());
   auto variants = t.Variants();
   for (const auto& v : variants) {
-    auto g = CompileTaskGraph(t, v);
-    std::cout << fmt::format("\ngraph ({}):\n{}", v.Label(), g->Dump());
-    for (const auto& o : g->outputs())
+    if (!t.module) std::cout << fmt::format("\ngraph ({}):\n{}", v.Label(), CompileTaskGraph(t, v)->Dump());
+    else std::cout << fmt::format("\n({})\n", v.Label());
+    const std::vector<formula::OutputInfo> outputs = TaskOutputs(t, v).value();  // CheckTask resolved them
+    for (const auto& o : outputs)
       std::cout << fmt::format("output    {}: {}{}\n", o.name, DTypeName(o.dtype), ShapeToString(o.shape));
   }
   auto cases = CorrectnessCases(t);

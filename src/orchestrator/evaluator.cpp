@@ -105,10 +105,9 @@ Status Evaluator::ApplyRoofline(const Task& task, CandidateReport& report) {
   const std::vector<DTypeVariant> variants = task.Variants();
   for (const CaseSpec& spec : report.perf_cases) {
     const DTypeVariant& variant = variants.at(spec.variant);
-    ANVIL_ASSIGN_OR_RETURN(formula::Graph graph, CompileTaskGraph(task, variant));
     CandidateReport::Roofline r;
     r.index = spec.index;
-    ANVIL_ASSIGN_OR_RETURN(r.work, EstimateWork(task, graph, variant, spec.bindings));
+    ANVIL_ASSIGN_OR_RETURN(r.work, EstimateTaskWork(task, variant, spec.bindings));
     r.speed_of_light_ns = SpeedOfLightNs(r.work, *report.ceilings);
     report.roofline.push_back(r);
     for (const TimingOutcome& t : report.timings)
@@ -235,7 +234,10 @@ Status Evaluator::RunInWorker(const Task& task, const std::string& library, Cand
   EvaluateRequest request;
   request.mode = options_.mode;
   request.task_text = task.source_text;
-  request.task_origin = task.source_path.empty() ? task.name : task.source_path;
+  // Absolute: the worker runs in its scratch directory and resolves files the
+  // task names (a reference module) against the task file's folder.
+  request.task_origin =
+      task.source_path.empty() ? task.name : std::filesystem::absolute(task.source_path).lexically_normal().string();
   request.library_path = library;
   request.backend = options_.target;
   request.threads = options_.threads;

@@ -3,7 +3,7 @@
 // A Task is loaded from a human-written TOML file (docs/task-format.md) and is
 // immutable afterwards. It names its inputs (a dtype or a type variable, and a
 // symbolic shape), scalar attributes, outputs, the reference (a formula in
-// PyTorch names), correctness cases, performance cases, the comparison mode
+// PyTorch names, or a PyTorch module file), correctness cases, performance cases, the comparison mode
 // and in-place semantics. Each combination of type-variable values is a dtype
 // variant; the formula is type-checked for every variant when the task loads,
 // so a task that loads is a task the worker can evaluate.
@@ -47,7 +47,21 @@ struct TaskAttr {
 struct TaskOutput {
   std::string name;
   std::optional<std::string> dtype;    // declared dtype or type variable, checked against the formula
+  std::optional<SymShape> shape;       // declared shape (required with a module reference)
   std::optional<std::string> inplace;  // the input this output is written into
+};
+
+// A reference written as PyTorch: a Python file defining an nn.Module class
+// (KernelBench style) whose forward takes the task's inputs and then its
+// attributes (as Python numbers), each in declaration order, and returns its
+// outputs (a tensor, or a tuple in declaration order). An optional
+// get_init_inputs() gives the constructor's arguments.
+// The module may hold no parameters or buffers: a candidate sees only the
+// task's inputs, so every tensor the reference uses must be one of them.
+struct ModuleReference {
+  std::string path;                  // as resolved against the task file's folder
+  std::string source;                // the file's text when the task loaded
+  std::string class_name = "Model";
 };
 
 // One assignment of concrete dtypes to every input (and declared output).
@@ -75,13 +89,17 @@ struct CompareSpec {
   CompareMode mode = CompareMode::kAllClose;  // kExact is implied for integer outputs
   int64_t unordered_dim = -1;
   bool deterministic = true;  // run twice, require bitwise identical outputs
+  // Module references only: the dims whose product is the number of values
+  // accumulated into one output element (formula tasks infer it).
+  std::optional<SymShape> reduction_dims;
   ToleranceOverrides overrides;
 };
 
 struct Task {
   std::string name;
   std::string description;
-  std::string formula;
+  std::string formula;                   // empty when the reference is a module
+  std::optional<ModuleReference> module;  // the reference when it is not a formula
   std::string source_path;  // file it was loaded from ("" for tasks built in code)
   std::string source_text;  // the file's text, stored with results
   std::map<std::string, std::vector<DType>> type_vars;

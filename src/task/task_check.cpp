@@ -26,13 +26,34 @@ Status CheckNames(const Task& task) {
 }
 
 Status CheckShapesBound(const Task& task, const std::vector<Bindings>& shapes, const char* section) {
-  for (size_t c = 0; c < shapes.size(); ++c)
+  for (size_t c = 0; c < shapes.size(); ++c) {
     for (const auto& in : task.inputs) {
       auto r = Concretize(in.shape, shapes[c]);
       if (!r.ok())
         return InvalidInput(fmt::format("[{}] shape #{} ({}): input '{}' {}", section, c + 1,
                                         BindingsToString(shapes[c]), in.name, r.status().message()));
     }
+    for (const auto& out : task.outputs) {
+      if (!out.shape) continue;
+      auto r = Concretize(*out.shape, shapes[c]);
+      if (!r.ok())
+        return InvalidInput(fmt::format("[{}] shape #{} ({}): output '{}' {}", section, c + 1,
+                                        BindingsToString(shapes[c]), out.name, r.status().message()));
+    }
+  }
+  return Status::Ok();
+}
+
+// What a module reference needs that a formula would have inferred: output
+// dtypes and shapes, and the reduction length's dims bound in every case.
+Status CheckModuleTask(const Task& task) {
+  for (const DTypeVariant& variant : task.Variants()) ANVIL_RETURN_IF_ERROR(TaskOutputs(task, variant).status());
+  if (task.compare.reduction_dims)
+    for (const auto* shapes : {&task.correctness.shapes, &task.performance.shapes})
+      for (const Bindings& b : *shapes)
+        if (auto r = Concretize(*task.compare.reduction_dims, b); !r.ok())
+          return InvalidInput(fmt::format("[compare] reduction_length at {}: {}", BindingsToString(b),
+                                          r.status().message()));
   return Status::Ok();
 }
 
@@ -68,16 +89,20 @@ Status CheckTask(const Task& task) {
   ANVIL_RETURN_IF_ERROR(CheckNames(task));
   ANVIL_RETURN_IF_ERROR(CheckShapesBound(task, task.correctness.shapes, "correctness"));
   ANVIL_RETURN_IF_ERROR(CheckShapesBound(task, task.performance.shapes, "performance"));
+  if (task.module) ANVIL_RETURN_IF_ERROR(CheckModuleTask(task));
 
   for (const DTypeVariant& variant : task.Variants()) {
     for (size_t i = 0; i < task.inputs.size(); ++i)
       ANVIL_RETURN_IF_ERROR(CheckDomain(task.inputs[i], variant.input_dtypes[i]));
-    auto graph = CompileTaskGraph(task, variant);
-    if (!graph.ok()) return graph.status().Context(fmt::format("dtypes {}", variant.Label()));
-    const auto& outs = graph->outputs();
+    auto resolved = TaskOutputs(task, variant);
+    if (!resolved.ok()) return resolved.status().Context(fmt::format("dtypes {}", variant.Label()));
+    const std::vector<formula::OutputInfo>& outs = *resolved;
     for (size_t i = 0; i < task.outputs.size(); ++i) {
       const TaskOutput& o = task.outputs[i];
       const formula::OutputInfo& info = outs[i];
+      if (o.shape && *o.shape != info.shape)
+        return InvalidInput(fmt::format("output '{}' is declared {} but the formula computes {}", o.name,
+                                        ShapeToString(*o.shape), ShapeToString(info.shape)));
       if (o.dtype) {
         auto tv = variant.type_vars.find(*o.dtype);
         DType want = tv != variant.type_vars.end() ? tv->second : *ParseDType(*o.dtype);

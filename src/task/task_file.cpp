@@ -195,7 +195,27 @@ Status PointIntoFile(const Status& s, const std::string& origin, TextPosition st
                                              context.empty() ? "" : ", ", context));
 }
 
-Result<Task> ParseTable(const toml::table& root, const Reader& r, const std::string& text,
+// The [reference] table: `module = "model.py"` (relative to the task file's
+// folder) and optionally `class = "Model"`. Reads the module's text now, so
+// what is verified is what was loaded.
+Result<ModuleReference> ParseModuleReference(const toml::table& t, const Reader& r, const std::string& origin) {
+  ModuleReference m;
+  ANVIL_ASSIGN_OR_RETURN(std::string file, r.String(t, "module", true));
+  ANVIL_ASSIGN_OR_RETURN(m.class_name, r.String(t, "class", false, "Model"));
+  static const std::regex kIdentifier("[A-Za-z_][A-Za-z0-9_]*");
+  if (!std::regex_match(m.class_name, kIdentifier)) return r.Error(t["class"], "class must be a Python class name");
+  std::filesystem::path path(file);
+  if (path.is_relative()) path = std::filesystem::path(origin).parent_path() / path;
+  m.path = path.lexically_normal().string();
+  std::ifstream in(m.path);
+  if (!in) return r.Error(t["module"], fmt::format("cannot open the reference module '{}'", m.path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  m.source = ss.str();
+  return m;
+}
+
+Result<Task> ParseTable(const toml::table& root, const Reader& r, const std::string& text, const std::string& origin,
                         TextPosition& formula_start) {
   Task task;
   static const std::regex kName("[a-z0-9_.-]+");
@@ -203,8 +223,17 @@ Result<Task> ParseTable(const toml::table& root, const Reader& r, const std::str
   if (!std::regex_match(task.name, kName))
     return r.Error(root["name"], "task name may use a-z, 0-9, '_', '.', '-' only");
   ANVIL_ASSIGN_OR_RETURN(task.description, r.String(root, "description", false));
-  ANVIL_ASSIGN_OR_RETURN(task.formula, r.String(root, "formula", true));
-  formula_start = FormulaStart(root["formula"].node()->source(), text);
+  if (auto ref = root["reference"]) {
+    const toml::table* t = ref.as_table();
+    if (!t) return r.Error(ref, "[reference] is a table: module = \"model.py\" (a PyTorch module file)");
+    if (root["formula"]) return r.Error(root["formula"], "a task has one reference: a formula or a [reference] module");
+    ANVIL_ASSIGN_OR_RETURN(task.module, ParseModuleReference(*t, r, origin));
+  } else {
+    if (!root["formula"])
+      return r.Error(&root, "missing the reference: formula = \"...\" or a [reference] table with module = \"...\"");
+    ANVIL_ASSIGN_OR_RETURN(task.formula, r.String(root, "formula", true));
+    formula_start = FormulaStart(root["formula"].node()->source(), text);
+  }
 
   if (auto types = root["types"]; types) {
     const toml::table* t = types.as_table();
@@ -267,6 +296,9 @@ Result<Task> ParseTable(const toml::table& root, const Reader& r, const std::str
       if (!s || !dtype_ok(*s)) return r.Error(d, "output dtype must be a dtype or a declared type variable");
       o.dtype = *s;
     }
+    if (auto sh = (*t)["shape"]) {
+      ANVIL_ASSIGN_OR_RETURN(o.shape, r.Shape(sh, "output '" + o.name + "'"));
+    }
     if (auto ip = (*t)["inplace"]) {
       auto s = ip.value<std::string>();
       if (!s || task.InputIndex(*s) < 0)
@@ -318,6 +350,11 @@ Result<Task> ParseTable(const toml::table& root, const Reader& r, const std::str
     else return r.Error((*cmp)["mode"], "compare mode is allclose, exact or unordered");
     if (auto d = (*cmp)["unordered_dim"]) task.compare.unordered_dim = d.value<int64_t>().value_or(-1);
     if (auto d = (*cmp)["deterministic"]) task.compare.deterministic = d.value<bool>().value_or(true);
+    if (auto d = (*cmp)["reduction_length"]) {
+      if (!task.module)
+        return r.Error(d, "reduction_length is for module references; a formula's reduction length is inferred");
+      ANVIL_ASSIGN_OR_RETURN(task.compare.reduction_dims, r.Shape(d, "reduction_length"));
+    }
     for (const char* key : {"rtol", "atol"}) {
       const toml::table* per = (*cmp)[key].as_table();
       if (!per) continue;
@@ -357,7 +394,7 @@ Result<Task> ParseTask(const std::string& text, const std::string& origin) {
   }
   Reader reader(origin);
   TextPosition formula_start;
-  ANVIL_ASSIGN_OR_RETURN(Task task, ParseTable(root, reader, text, formula_start));
+  ANVIL_ASSIGN_OR_RETURN(Task task, ParseTable(root, reader, text, origin, formula_start));
   task.source_text = text;
   if (Status s = CheckTask(task); !s.ok()) return PointIntoFile(s, origin, formula_start);
   return task;
@@ -381,9 +418,9 @@ std::vector<TaskFileEntry> FindTaskFiles(const std::string& dir) {
     if (it->is_regular_file() && it->path().extension() == ".toml") {
       std::ifstream in(it->path());
       std::string line;
-      bool has_formula = false;
+      bool has_formula = false;  // a formula or a [reference] table: a task, not another TOML file
       while (std::getline(in, line))
-        if (line.rfind("formula", 0) == 0) { has_formula = true; break; }
+        if (line.rfind("formula", 0) == 0 || line.rfind("[reference]", 0) == 0) { has_formula = true; break; }
       if (has_formula) paths.push_back(it->path().string());
     }
   }

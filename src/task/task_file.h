@@ -17,8 +17,8 @@ Result<Task> LoadTaskFile(const std::string& path);
 // `origin` names the text in messages (a path, or "<string>").
 Result<Task> ParseTask(const std::string& text, const std::string& origin);
 
-// Finds task files (*.toml holding a `formula`) under `dir`, recursively,
-// sorted by path. Files that fail to parse are returned as errors beside the
+// Finds task files (*.toml holding a `formula` or a `[reference]` table)
+// under `dir`, recursively, sorted by path. Files that fail to parse are returned as errors beside the
 // good ones so `anvil task list` can show both.
 struct TaskFileEntry {
   std::string path;

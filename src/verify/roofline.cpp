@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "task/task_graph.h"
+
 namespace anvil {
 
 using nlohmann::json;
@@ -105,6 +107,25 @@ Result<WorkEstimate> EstimateWork(const Task& task, const formula::Graph& graph,
     if (!shape.ok()) return shape.status().Context(context("output '" + out.name + "'"));
     work.min_bytes += static_cast<double>(NumElements(*shape)) * ItemSize(out.dtype);
   }
+  return work;
+}
+
+Result<WorkEstimate> EstimateTaskWork(const Task& task, const DTypeVariant& variant, const Bindings& bindings) {
+  if (!task.module) {
+    ANVIL_ASSIGN_OR_RETURN(formula::Graph graph, CompileTaskGraph(task, variant));
+    return EstimateWork(task, graph, variant, bindings);
+  }
+  ANVIL_ASSIGN_OR_RETURN(std::vector<formula::OutputInfo> outputs, TaskOutputs(task, variant));
+  WorkEstimate work;
+  auto add = [&](const SymShape& shape, DType dtype, const std::string& what) -> Status {
+    Result<Shape> s = Concretize(shape, bindings);
+    if (!s.ok()) return s.status().Context(fmt::format("estimating the work of task '{}': {}", task.name, what));
+    work.min_bytes += static_cast<double>(NumElements(*s)) * ItemSize(dtype);
+    return Status::Ok();
+  };
+  for (size_t i = 0; i < task.inputs.size(); ++i)
+    ANVIL_RETURN_IF_ERROR(add(task.inputs[i].shape, variant.input_dtypes[i], "input '" + task.inputs[i].name + "'"));
+  for (const formula::OutputInfo& o : outputs) ANVIL_RETURN_IF_ERROR(add(o.shape, o.dtype, "output '" + o.name + "'"));
   return work;
 }
 

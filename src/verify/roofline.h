@@ -80,6 +80,12 @@ struct WorkEstimate {
 Result<WorkEstimate> EstimateWork(const Task& task, const formula::Graph& graph, const DTypeVariant& variant,
                                   const Bindings& bindings);
 
+// The same for any task: through its formula graph, or for a module
+// reference (no graph) every input read once and every output written once,
+// with no flops (the module's matmuls are not visible to Anvil), which is
+// still a valid lower bound.
+Result<WorkEstimate> EstimateTaskWork(const Task& task, const DTypeVariant& variant, const Bindings& bindings);
+
 // Speed-of-light time of `work` in ns:
 //   max(min_bytes / copy bandwidth, flops / matmul peak of flops_dtype).
 // A ceiling that is absent or not positive (an integer matmul has no measured

@@ -6,11 +6,8 @@
 #include <fmt/ranges.h>
 
 #include "anvil/kernel.h"
-#include "reference/evaluate.h"
-#include "verify/tolerance.h"
-#include "worker/case_tolerance.h"
-#include "worker/eager_baseline.h"
 #include "worker/compare.h"
+#include "worker/expectation.h"
 #include "worker/input_gen.h"
 
 namespace anvil::worker {
@@ -106,7 +103,6 @@ Result<std::vector<at::Tensor>> MakeInputs(const EvaluationContext& ctx, const C
 
 Result<std::vector<at::Tensor>> MakeOutputs(const EvaluationContext& ctx, const CaseSpec& spec,
                                             const std::vector<at::Tensor>& inputs) {
-  const formula::Graph& graph = ctx.graphs[spec.variant];
   std::vector<at::Tensor> outputs;
   for (size_t j = 0; j < ctx.task.outputs.size(); ++j) {
     const TaskOutput& o = ctx.task.outputs[j];
@@ -114,7 +110,7 @@ Result<std::vector<at::Tensor>> MakeOutputs(const EvaluationContext& ctx, const 
       outputs.push_back(inputs[ctx.task.InputIndex(*o.inplace)]);
       continue;
     }
-    const formula::OutputInfo& info = graph.outputs()[j];
+    const formula::OutputInfo& info = ctx.outputs[spec.variant][j];
     ANVIL_ASSIGN_OR_RETURN(Shape shape, Concretize(info.shape, spec.bindings));
     outputs.push_back(ctx.device->NewOutput(ToAten(info.dtype), shape));
   }
@@ -134,23 +130,11 @@ CaseOutcome RunCorrectnessCase(const EvaluationContext& ctx, const CaseSpec& spe
   if (!host_or.ok()) return finish(Fail(base, Verdict::kRuntimeError, "harness: " + host_or.status().message()));
   const std::vector<at::Tensor> pristine = std::move(host_or).value();  // never handed to the candidate
   std::vector<at::Tensor> inputs;
-  std::vector<at::Tensor> reference_inputs;
-  for (const auto& t : pristine) {
-    inputs.push_back(ctx.device->Place(t));
-    reference_inputs.push_back(inputs.back().clone());
-  }
-  const formula::Graph& graph = ctx.graphs[spec.variant];
-  auto expected_or = reference::Evaluate(graph, reference_inputs, ctx.attr_values, reference::Precision::kUpcast64);
-  if (!expected_or.ok())
-    return finish(Fail(base, Verdict::kRuntimeError, "reference failed: " + expected_or.status().message()));
-  std::vector<at::Tensor> expected;
-  for (const at::Tensor& t : *expected_or) expected.push_back(ctx.device->ToHost(t));
-  // PyTorch eager on the same values and device: the calibration of the
-  // tolerance. (reference::Evaluate never writes its inputs, so the clones
-  // serve twice.)
-  auto eager = EvaluateEager(graph, reference_inputs, ctx.attr_values);
-  if (eager.ok())
-    for (at::Tensor& t : eager->outputs) t = ctx.device->ToHost(t);
+  for (const auto& t : pristine) inputs.push_back(ctx.device->Place(t));
+  auto expectation = Expect(ctx, spec, inputs);
+  if (!expectation.ok())
+    return finish(Fail(base, Verdict::kRuntimeError, "reference failed: " + expectation.status().message()));
+  const std::vector<at::Tensor>& expected = expectation->expected;
 
   RunResult first = RunOnce(ctx, spec, inputs, base);
   if (first.failure) return finish(*first.failure);
@@ -168,15 +152,11 @@ CaseOutcome RunCorrectnessCase(const EvaluationContext& ctx, const CaseSpec& spe
   CaseOutcome outcome = base;
   for (size_t j = 0; j < expected.size(); ++j) {
     const std::string& name = ctx.task.outputs[j].name;
-    DType dtype = graph.outputs()[j].dtype;
-    Tolerance tol = CaseTolerance(dtype, graph.ReductionLength(j, spec.bindings), ctx.task.compare.overrides,
-                                  expected[j], eager.ok() ? eager->outputs[j] : at::Tensor());
-    CompareMode mode = OutputCompareMode(ctx.task.compare.mode, dtype);
-    CompareResult cmp = Compare(expected[j], first.outputs[j], tol, mode, ctx.task.compare.unordered_dim);
+    CompareResult cmp = expectation->Check(ctx, j, first.outputs[j]);
     outcome.numel += cmp.numel;
     outcome.max_abs_err = std::max(outcome.max_abs_err, cmp.max_abs_err);
     outcome.max_rel_err = std::max(outcome.max_rel_err, cmp.max_rel_err);
-    outcome.tolerance = tol.rule;
+    outcome.tolerance = expectation->tolerance[j].rule;
     if (!cmp.ok) {
       outcome.worst_ratio = cmp.worst_ratio;
       outcome.mismatches = cmp.mismatches;

@@ -1,5 +1,5 @@
-// The PyTorch eager baseline: the formula run op by op by LibTorch in the
-// task's own dtypes. Where LibTorch has no CPU kernel for a half type
+// The PyTorch eager baseline: the reference (a formula run op by op by
+// LibTorch, or the module's forward) in the task's own dtypes. Where LibTorch has no CPU kernel for a half type
 // (LibTorch 1.13 lacks f16 softmax and gelu, among others) the baseline is
 // what a PyTorch user writes instead: compute in f32 and cast back. Which of
 // the two ran is reported with the timings.
@@ -13,8 +13,8 @@
 
 #include <ATen/ATen.h>
 
-#include "formula/ir.h"
 #include "reference/evaluate.h"
+#include "worker/reference_model.h"
 
 namespace anvil::worker {
 
@@ -24,7 +24,6 @@ struct EagerResult {
   std::string note;  // set when the f32 fallback ran, saying why
 };
 
-Result<EagerResult> EvaluateEager(const formula::Graph& graph, const std::vector<at::Tensor>& inputs,
-                                  const std::vector<ScalarValue>& attrs);
+Result<EagerResult> EvaluateEager(const ReferenceModel& reference, int variant, const std::vector<at::Tensor>& inputs);
 
 }  // namespace anvil::worker

@@ -164,8 +164,20 @@ std::optional<std::string> ForeignKernelCheck(const EvaluationContext& ctx, cons
   return std::nullopt;
 }
 
-void Serve(Channel& ch, const EvaluateRequest& request, Device& device) {
-  auto ctx_or = EvaluationContext::Create(request);
+// Starts the embedded Python on first need (a CPU worker evaluating a task
+// whose reference is a PyTorch module; GPU workers start it at start-up).
+Status StartPython(const std::string& scratch_dir) {
+#if ANVIL_WITH_PYTHON
+  if (!PythonState().ok()) PythonState() = python::Initialize(scratch_dir, /*with_triton=*/false);
+  return PythonState();
+#else
+  (void)scratch_dir;
+  return Unsupported("this anvil-worker was built without Python");
+#endif
+}
+
+void Serve(Channel& ch, const EvaluateRequest& request, Device& device, const std::string& scratch_dir) {
+  auto ctx_or = EvaluationContext::Create(request, [&] { return StartPython(scratch_dir); });
   if (!ctx_or.ok()) {
     ch.Send({{"type", "done"}, {"error", "worker could not load the task: " + ctx_or.status().message()}});
     return;
@@ -338,7 +350,7 @@ int main(int argc, char** argv) {
       channel.Send({{"type", "done"}, {"error", request.status().message()}});
       continue;
     }
-    worker::Serve(channel, *request, **device);
+    worker::Serve(channel, *request, **device, options.scratch_dir);
   }
   return 0;
 }

@@ -8,12 +8,9 @@
 #include <fmt/format.h>
 
 #include "anvil/kernel.h"
-#include "reference/evaluate.h"
-#include "verify/tolerance.h"
-#include "worker/case_tolerance.h"
-#include "worker/eager_baseline.h"
 #include "worker/case_runner.h"
-#include "worker/compare.h"
+#include "worker/eager_baseline.h"
+#include "worker/expectation.h"
 
 namespace anvil::worker {
 namespace {
@@ -94,22 +91,15 @@ PerformanceResult TimePerformanceCase(const EvaluationContext& ctx, const CaseSp
   // The outputs of the timed calls must still be right (the last call of each
   // rotation wrote them; in-place tasks are skipped: their inputs were rewritten
   // by every call).
-  const formula::Graph& graph = ctx.graphs[spec.variant];
   bool inplace = false;
   for (const TaskOutput& o : ctx.task.outputs) inplace = inplace || o.inplace.has_value();
   if (!inplace) {
     for (int r = 0; r < rotations; ++r) {
-      std::vector<at::Tensor> ref_in;
-      for (auto& t : inputs[r]) ref_in.push_back(t.clone());
-      auto expected = reference::Evaluate(graph, ref_in, ctx.attr_values, reference::Precision::kUpcast64);
-      if (!expected.ok()) return fail(Verdict::kRuntimeError, "reference failed: " + expected.status().message());
-      auto eager = EvaluateEager(graph, ref_in, ctx.attr_values);
-      for (size_t j = 0; j < expected->size(); ++j) {
-        DType dtype = graph.outputs()[j].dtype;
-        Tolerance tol = CaseTolerance(dtype, graph.ReductionLength(j, spec.bindings), ctx.task.compare.overrides,
-                                      (*expected)[j], eager.ok() ? eager->outputs[j] : at::Tensor());
-        CompareMode mode = OutputCompareMode(ctx.task.compare.mode, dtype);
-        CompareResult cmp = Compare((*expected)[j], outputs[r][j], tol, mode, ctx.task.compare.unordered_dim);
+      auto expectation = Expect(ctx, spec, inputs[r]);
+      if (!expectation.ok())
+        return fail(Verdict::kRuntimeError, "reference failed: " + expectation.status().message());
+      for (size_t j = 0; j < expectation->expected.size(); ++j) {
+        CompareResult cmp = expectation->Check(ctx, j, outputs[r][j]);
         if (!cmp.ok)
           return fail(Verdict::kWrong, fmt::format("output '{}' of a timed call is wrong (the kernel behaves "
                                                    "differently when called repeatedly): {}",
@@ -120,13 +110,13 @@ PerformanceResult TimePerformanceCase(const EvaluationContext& ctx, const CaseSp
 
   // PyTorch eager on the same inputs and thread count.
   at::set_num_threads(ctx.threads);
-  auto probe = EvaluateEager(graph, inputs[0], ctx.attr_values);
+  auto probe = EvaluateEager(*ctx.reference, spec.variant, inputs[0]);
   if (!probe.ok()) return fail(Verdict::kRuntimeError, "eager baseline failed: " + probe.status().message());
   samples.clear();
   for (int i = 0; i < warmup + trials; ++i) {
     int r = i % rotations;
     auto t0 = Clock::now();
-    auto out = reference::Evaluate(graph, inputs[r], ctx.attr_values, probe->precision);
+    auto out = ctx.reference->Evaluate(spec.variant, inputs[r], probe->precision);
     auto t1 = Clock::now();
     if (!out.ok()) return fail(Verdict::kRuntimeError, "eager baseline failed: " + out.status().message());
     if (i >= warmup) samples.push_back(std::chrono::duration<double, std::nano>(t1 - t0).count());

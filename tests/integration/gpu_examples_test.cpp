@@ -1,12 +1,14 @@
 // The shipped GPU examples: every examples/*/*.cu (target cuda) and
-// examples/*/*_triton.py (target triton) verifies as correct against the
-// task.toml beside it, on every case, through the real CLI. Skips without an
+// examples/*/*_triton.py (target triton) verifies as correct against each
+// task file beside it (task.toml, and task_module.toml where the reference
+// is also given as a PyTorch module), on every case, through the real CLI. Skips without an
 // NVIDIA GPU; the Triton kernels also need `import triton` to work.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <future>
+#include <tuple>
 
 #include "cli_runner.h"
 #include "gpu_available.h"
@@ -23,15 +25,20 @@ std::vector<GpuExample> GpuExamples() {
   for (const auto& dir : std::filesystem::directory_iterator(SourcePath("examples"))) {
     if (!dir.is_directory() || !std::filesystem::exists(dir.path() / "task.toml")) continue;
     const std::string folder = "examples/" + dir.path().filename().string() + "/";
+    std::vector<std::string> tasks;
+    for (const char* task : {"task.toml", "task_module.toml"})
+      if (std::filesystem::exists(dir.path() / task)) tasks.push_back(folder + task);
     for (const auto& f : std::filesystem::directory_iterator(dir.path())) {
       const std::string name = f.path().filename().string();
       std::string target;
       if (f.path().extension() == ".cu") target = "cuda";
       if (name.size() > 10 && name.substr(name.size() - 10) == "_triton.py") target = "triton";
-      if (!target.empty()) out.push_back({folder + name, folder + "task.toml", target});
+      if (target.empty()) continue;
+      for (const std::string& task : tasks) out.push_back({folder + name, task, target});
     }
   }
-  std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.kernel < b.kernel; });
+  std::sort(out.begin(), out.end(),
+            [](auto& a, auto& b) { return std::tie(a.kernel, a.task) < std::tie(b.kernel, b.task); });
   return out;
 }
 
@@ -72,12 +79,12 @@ TEST(GpuExamples, EveryGpuExampleVerifies) {
     CliRun run = runs[i].get();
     if (i + kConcurrent < examples.size()) launch(i + kConcurrent);
     if (!run.json.is_object()) {
-      ADD_FAILURE() << e.kernel << ": no JSON (exit " << run.exit_code << ")\n" << run.output;
+      ADD_FAILURE() << e.kernel << " (" << e.task << "): no JSON (exit " << run.exit_code << ")\n" << run.output;
       continue;
     }
-    EXPECT_EQ(run.exit_code, 0) << e.kernel << "\n" << run.output;
+    EXPECT_EQ(run.exit_code, 0) << e.kernel << " (" << e.task << ")\n" << run.output;
     const auto& r = run.json["results"][0];
-    EXPECT_EQ(r["verdict"], "correct") << e.kernel << ": " << r.value("reason", "");
+    EXPECT_EQ(r["verdict"], "correct") << e.kernel << " (" << e.task << "): " << r.value("reason", "");
     EXPECT_EQ(r["cases_passed"], r["cases_total"]) << e.kernel;
     EXPECT_GT(r["cases_total"].get<int>(), 20) << e.kernel << " runs too few cases to mean much";
   }

@@ -1,5 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
 #include "task/cases.h"
 #include "task/task_file.h"
 
@@ -123,7 +128,63 @@ INSTANTIATE_TEST_SUITE_P(
                     kCases,
                 "exceeds the finite range for dtype f16"},
         BadTask{kHead + kInput + "[[inputs]]\nname = \"x\"\ndtype = \"f32\"\nshape = [\"N\"]\n" + kOutput + kCases,
-                "input name 'x' is used twice"}));
+                "input name 'x' is used twice"},
+        BadTask{"name = \"t\"\n" + kInput + kOutput + kCases, "missing the reference: formula = "},
+        BadTask{kHead + "[reference]\nmodule = \"m.py\"\n" + kInput + kOutput + kCases,
+                "a task has one reference: a formula or a [reference] module"},
+        BadTask{"name = \"t\"\n[reference]\nmodule = \"no_such_model.py\"\n" + kInput + kOutput + kCases,
+                "cannot open the reference module"},
+        BadTask{kHead + kInput + kOutput + kCases + "[compare]\nreduction_length = [\"N\"]\n",
+                "reduction_length is for module references"},
+        BadTask{kHead + kInput + "[[outputs]]\nname = \"out\"\nshape = [\"N\", 2]\n" + kCases,
+                "output 'out' is declared [N, 2] but the formula computes [N]"}));
+
+// A task whose reference is a PyTorch module file (task.h, ModuleReference):
+// the file is read relative to the task file and outputs need declarations.
+class ModuleTaskFile : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("anvil-module-task-" + std::to_string(getpid()));
+    std::filesystem::create_directories(dir_);
+    std::ofstream(dir_ / "model.py") << "import torch\nclass Model(torch.nn.Module):\n"
+                                        "    def forward(self, x):\n        return x.sum(-1)\n";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  Result<Task> Parse(const std::string& outputs, const std::string& extra = "") {
+    const std::string text = std::string("name = \"rowsum\"\n[reference]\nmodule = \"model.py\"\n") +
+                             "[[inputs]]\nname = \"x\"\ndtype = \"f32\"\nshape = [\"R\", \"N\"]\n" + outputs +
+                             "[correctness]\nshapes = [{R = 3, N = 4}]\n" + extra;
+    return ParseTask(text, (dir_ / "task.toml").string());
+  }
+  std::filesystem::path dir_;
+};
+
+TEST_F(ModuleTaskFile, ReadsTheModuleBesideTheTaskFile) {
+  auto t = Parse("[[outputs]]\nname = \"out\"\ndtype = \"f32\"\nshape = [\"R\"]\n",
+                 "[compare]\nreduction_length = [\"N\"]\n");
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  ASSERT_TRUE(t->module.has_value());
+  EXPECT_EQ(t->module->path, (dir_ / "model.py").string());
+  EXPECT_EQ(t->module->class_name, "Model");
+  EXPECT_NE(t->module->source.find("x.sum(-1)"), std::string::npos);
+  EXPECT_TRUE(t->formula.empty());
+  ASSERT_TRUE(t->compare.reduction_dims.has_value());
+  EXPECT_EQ(ShapeToString(*t->compare.reduction_dims), "[N]");
+}
+
+TEST_F(ModuleTaskFile, OutputsMustDeclareDtypeAndShape) {
+  auto no_shape = Parse("[[outputs]]\nname = \"out\"\ndtype = \"f32\"\n");
+  ASSERT_FALSE(no_shape.ok());
+  EXPECT_NE(no_shape.status().message().find("output 'out' needs a shape"), std::string::npos)
+      << no_shape.status().message();
+  auto no_dtype = Parse("[[outputs]]\nname = \"out\"\nshape = [\"R\"]\n");
+  ASSERT_FALSE(no_dtype.ok());
+  EXPECT_NE(no_dtype.status().message().find("output 'out' needs a dtype"), std::string::npos)
+      << no_dtype.status().message();
+  auto unbound = Parse("[[outputs]]\nname = \"out\"\ndtype = \"f32\"\nshape = [\"K\"]\n");
+  ASSERT_FALSE(unbound.ok());
+  EXPECT_NE(unbound.status().message().find("output 'out'"), std::string::npos) << unbound.status().message();
+}
 
 TEST(TaskFile, FindTaskFilesReportsBrokenFilesBesideGoodOnes) {
   auto entries = FindTaskFiles(std::string(ANVIL_TEST_DATA_DIR) + "/exploits");

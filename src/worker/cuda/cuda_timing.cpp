@@ -7,12 +7,10 @@
 
 #include <fmt/format.h>
 
-#include "reference/evaluate.h"
 #include "worker/case_runner.h"
-#include "worker/case_tolerance.h"
-#include "worker/compare.h"
 #include "worker/cuda/cuda_device.h"
 #include "worker/eager_baseline.h"
+#include "worker/expectation.h"
 #include "worker/heartbeat.h"
 
 namespace anvil::worker {
@@ -88,33 +86,22 @@ PerformanceResult TimeCudaPerformanceCase(const EvaluationContext& ctx, const Ca
     result.failure = o;
     return result;
   };
-  const formula::Graph& graph = ctx.graphs[spec.variant];
   const int R = std::max(1, rotations), V = R + 1;
   const size_t num_outputs = ctx.task.outputs.size();
 
   // Value sets: pristine device copies, the f64 reference and the tolerance of each.
-  std::vector<std::vector<at::Tensor>> host_values(V), values(V), expected(V);
-  std::vector<std::vector<Tolerance>> tolerance(V);
+  std::vector<std::vector<at::Tensor>> host_values(V), values(V);
+  std::vector<Expectation> expectation(V);
   for (int v = 0; v < V; ++v) {
     CaseSpec s = spec;
     s.seed = spec.seed + static_cast<uint64_t>(v) * 7919;
     auto host = MakeHostInputs(ctx, s);
     if (!host.ok()) return fail(Verdict::kRuntimeError, host.status().message());
     host_values[v] = std::move(host).value();
-    std::vector<at::Tensor> ref_in;
-    for (const at::Tensor& t : host_values[v]) {
-      values[v].push_back(dev->Place(t));
-      ref_in.push_back(values[v].back().clone());
-    }
-    auto exp = reference::Evaluate(graph, ref_in, ctx.attr_values, reference::Precision::kUpcast64);
-    if (!exp.ok()) return fail(Verdict::kRuntimeError, "reference failed: " + exp.status().message());
-    auto eager = EvaluateEager(graph, ref_in, ctx.attr_values);
-    for (size_t j = 0; j < num_outputs; ++j) {
-      expected[v].push_back(dev->ToHost((*exp)[j]));
-      tolerance[v].push_back(CaseTolerance(graph.outputs()[j].dtype, graph.ReductionLength(j, spec.bindings),
-                                           ctx.task.compare.overrides, expected[v][j],
-                                           eager.ok() ? dev->ToHost(eager->outputs[j]) : at::Tensor()));
-    }
+    for (const at::Tensor& t : host_values[v]) values[v].push_back(dev->Place(t));
+    auto e = Expect(ctx, spec, values[v]);
+    if (!e.ok()) return fail(Verdict::kRuntimeError, "reference failed: " + e.status().message());
+    expectation[v] = std::move(e).value();
   }
 
   // Buffer sets, poison templates, the L2 flush buffer.
@@ -187,9 +174,7 @@ PerformanceResult TimeCudaPerformanceCase(const EvaluationContext& ctx, const Ca
       const at::Tensor& out = outputs[b][j];
       const std::string& name = ctx.task.outputs[j].name;
       if (!first[v][j].defined() || !ctx.task.compare.deterministic) {
-        CompareMode mode = OutputCompareMode(ctx.task.compare.mode, graph.outputs()[j].dtype);
-        CompareResult cmp = Compare(expected[v][j], dev->ToHost(out), tolerance[v][j], mode,
-                                    ctx.task.compare.unordered_dim);
+        CompareResult cmp = expectation[v].Check(ctx, j, dev->ToHost(out));
         if (!cmp.ok)
           return fail(Verdict::kWrong, fmt::format("output '{}' of timed call {} (value set {} in buffer set {}) is "
                                                    "wrong (results kept between calls, or work that did not wait "
@@ -208,7 +193,7 @@ PerformanceResult TimeCudaPerformanceCase(const EvaluationContext& ctx, const Ca
   result.timings.push_back(Outcome(spec.index, "candidate", std::move(cand)));
 
   // PyTorch eager, in the precision the calibration used.
-  auto probe = EvaluateEager(graph, values[0], ctx.attr_values);
+  auto probe = EvaluateEager(*ctx.reference, spec.variant, values[0]);
   if (!probe.ok()) return fail(Verdict::kRuntimeError, "eager baseline failed: " + probe.status().message());
   Series eager;
   for (int i = 0; i < warmup + trials; ++i) {
@@ -216,7 +201,7 @@ PerformanceResult TimeCudaPerformanceCase(const EvaluationContext& ctx, const Ca
     prepare(i, false);
     auto failure = timed(
         [&]() -> std::string {
-          auto out = reference::Evaluate(graph, inputs[b], ctx.attr_values, probe->precision);
+          auto out = ctx.reference->Evaluate(spec.variant, inputs[b], probe->precision);
           return out.ok() ? "" : "eager baseline failed: " + out.status().message();
         },
         eager, i >= warmup);
@@ -233,9 +218,7 @@ PerformanceResult TimeCudaPerformanceCase(const EvaluationContext& ctx, const Ca
       skip = "torch.compile baseline failed: " + warm.status().message();
     } else {
       for (size_t j = 0; j < num_outputs && skip.empty(); ++j) {
-        CompareMode mode = OutputCompareMode(ctx.task.compare.mode, graph.outputs()[j].dtype);
-        CompareResult cmp = Compare(expected[0][j], dev->ToHost((*warm)[j]), tolerance[0][j], mode,
-                                    ctx.task.compare.unordered_dim);
+        CompareResult cmp = expectation[0].Check(ctx, j, dev->ToHost((*warm)[j]));
         if (!cmp.ok) skip = "torch.compile baseline disagrees with the reference, not timed: " + cmp.reason;
       }
     }

@@ -25,37 +25,7 @@ Result<std::unique_ptr<CompiledFunction>> CompiledFunction::Create(const std::st
 
 Result<std::vector<at::Tensor>> CompiledFunction::Call(const std::vector<at::Tensor>& inputs,
                                                        const std::vector<ScalarValue>& attrs) const {
-  PyRef args = PyRef::Steal(PyTuple_New(static_cast<Py_ssize_t>(inputs.size() + attrs.size())));
-  if (!args) return InternalError(TakePythonError());
-  Py_ssize_t i = 0;
-  for (const at::Tensor& t : inputs) {
-    ANVIL_ASSIGN_OR_RETURN(PyRef py, ToPython(t));
-    Py_INCREF(py.get());  // PyTuple_SET_ITEM steals a reference
-    PyTuple_SET_ITEM(args.get(), i++, py.get());
-  }
-  for (const ScalarValue& v : attrs) {
-    PyRef py = ScalarToPython(v);
-    if (!py) return InternalError(TakePythonError());
-    Py_INCREF(py.get());
-    PyTuple_SET_ITEM(args.get(), i++, py.get());
-  }
-  PyRef result = PyRef::Steal(PyObject_CallObject(fn_.get(), args.get()));
-  if (!result) return InternalError(fmt::format("torch.compile'd {}: {}", name_, TakePythonError()));
-
-  std::vector<at::Tensor> outputs;
-  if (PyTuple_Check(result.get()) || PyList_Check(result.get())) {
-    PyRef seq = PyRef::Steal(PySequence_Fast(result.get(), "not a sequence"));
-    for (Py_ssize_t k = 0; seq && k < PySequence_Fast_GET_SIZE(seq.get()); ++k) {
-      auto t = FromPython(PySequence_Fast_GET_ITEM(seq.get(), k));
-      if (!t.ok()) return t.status().Context(fmt::format("output {} of {}", k, name_));
-      outputs.push_back(std::move(t).value());
-    }
-  } else {
-    auto t = FromPython(result.get());
-    if (!t.ok()) return t.status().Context(fmt::format("the result of {}", name_));
-    outputs.push_back(std::move(t).value());
-  }
-  return outputs;
+  return CallWithTensors(fn_.get(), inputs, attrs, "torch.compile'd " + name_);
 }
 
 }  // namespace anvil::worker::python

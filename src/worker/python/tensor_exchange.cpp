@@ -113,4 +113,39 @@ PyRef ScalarToPython(const ScalarValue& v) {
   return PyRef::Steal(PyLong_FromLongLong(v.i));
 }
 
+Result<std::vector<at::Tensor>> CallWithTensors(PyObject* fn, const std::vector<at::Tensor>& inputs,
+                                                const std::vector<ScalarValue>& attrs, const std::string& what) {
+  PyRef args = PyRef::Steal(PyTuple_New(static_cast<Py_ssize_t>(inputs.size() + attrs.size())));
+  if (!args) return InternalError(TakePythonError());
+  Py_ssize_t i = 0;
+  for (const at::Tensor& t : inputs) {
+    ANVIL_ASSIGN_OR_RETURN(PyRef py, ToPython(t));
+    Py_INCREF(py.get());  // PyTuple_SET_ITEM steals a reference
+    PyTuple_SET_ITEM(args.get(), i++, py.get());
+  }
+  for (const ScalarValue& v : attrs) {
+    PyRef py = ScalarToPython(v);
+    if (!py) return InternalError(TakePythonError());
+    Py_INCREF(py.get());
+    PyTuple_SET_ITEM(args.get(), i++, py.get());
+  }
+  PyRef result = PyRef::Steal(PyObject_CallObject(fn, args.get()));
+  if (!result) return InternalError(fmt::format("{}: {}", what, TakePythonError()));
+
+  std::vector<at::Tensor> outputs;
+  if (PyTuple_Check(result.get()) || PyList_Check(result.get())) {
+    PyRef seq = PyRef::Steal(PySequence_Fast(result.get(), "not a sequence"));
+    for (Py_ssize_t k = 0; seq && k < PySequence_Fast_GET_SIZE(seq.get()); ++k) {
+      auto t = FromPython(PySequence_Fast_GET_ITEM(seq.get(), k));
+      if (!t.ok()) return t.status().Context(fmt::format("output {} of {}", k, what));
+      outputs.push_back(std::move(t).value());
+    }
+  } else {
+    auto t = FromPython(result.get());
+    if (!t.ok()) return t.status().Context(fmt::format("the result of {}", what));
+    outputs.push_back(std::move(t).value());
+  }
+  return outputs;
+}
+
 }  // namespace anvil::worker::python

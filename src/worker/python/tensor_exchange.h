@@ -10,6 +10,9 @@
 // float, int or bool. Call on the worker's thread.
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include <ATen/ATen.h>
 
 #include "core/scalar.h"
@@ -27,5 +30,11 @@ Result<at::Tensor> FromPython(PyObject* o);
 // A Python float (floating dtypes), bool or int holding `v` (null with a
 // Python error set only when Python is out of memory).
 PyRef ScalarToPython(const ScalarValue& v);
+
+// fn(*inputs, *attrs) on views of the tensors; the result (a tensor, or a
+// tuple or list of tensors) comes back as at::Tensors sharing its memory. A
+// Python exception is a kInternal Status carrying it, prefixed by `what`.
+Result<std::vector<at::Tensor>> CallWithTensors(PyObject* fn, const std::vector<at::Tensor>& inputs,
+                                                const std::vector<ScalarValue>& attrs, const std::string& what);
 
 }  // namespace anvil::worker::python

@@ -9,6 +9,8 @@
 #        rmsnorm/cuda:task_module (the task file examples/rmsnorm/task_module.toml; default task)
 # (default: every examples/<op> with a .cu and a _triton.py, both targets, and
 # again against a task_module.toml where one exists)
+# BENCH_DEADLINE_S=N: start no kernel after N seconds (the device tool's
+# calls are limited); kernels not started are listed as such in the file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 anvil=build/gpu/src/anvil
@@ -23,7 +25,14 @@ if [ ${#items[@]} -eq 0 ]; then
   done
 fi
 reports=()
+start=$(date +%s)
 for item in "${items[@]}"; do
+  if [ -n "${BENCH_DEADLINE_S:-}" ] && [ $(( $(date +%s) - start )) -ge "$BENCH_DEADLINE_S" ]; then
+    echo "not started: $item (BENCH_DEADLINE_S=$BENCH_DEADLINE_S reached)" >&2
+    echo "{\"not_started\": \"$item\", \"why\": \"BENCH_DEADLINE_S=$BENCH_DEADLINE_S reached\"}" > "$ws/skip-${#reports[@]}.json"
+    reports+=("$ws/skip-${#reports[@]}.json")
+    continue
+  fi
   task=task; case $item in *:*) task=${item#*:}; item=${item%%:*};; esac
   op=${item%/*} target=${item#*/}
   kernel=examples/$op/$op.cu; [ "$target" = triton ] && kernel=examples/$op/${op}_triton.py
@@ -42,7 +51,9 @@ def sh(cmd):
     except Exception as e: return str(e)
 results = []
 for f in files:
-    try: results.append(json.load(open(f))["results"][0])
+    try:
+        d = json.load(open(f))
+        results.append(d if "not_started" in d else d["results"][0])
     except Exception as e: results.append({"file": f, "error": "no JSON from anvil: %s" % e})
 doc = {
   "benchmark": "GPU examples vs PyTorch eager and torch.compile (anvil bench --target cuda|triton)",

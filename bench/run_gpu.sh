@@ -57,7 +57,8 @@ for f in files:
     except Exception as e: results.append({"file": f, "error": "no JSON from anvil: %s" % e})
 doc = {
   "benchmark": "GPU examples vs PyTorch eager and torch.compile (anvil bench --target cuda|triton)",
-  "commit": sh("git rev-parse HEAD 2>/dev/null") or os.environ.get("ANVIL_COMMIT", "?"),
+  # ANVIL_COMMIT first: the device tool's copy of the tree may carry a stale .git.
+  "commit": os.environ.get("ANVIL_COMMIT") or sh("git rev-parse HEAD 2>/dev/null") or "?",
   "date_utc": sh("date -u +%FT%TZ"),
   "machine": {"gpu": sh("nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader"),
               "cpu_cores": os.cpu_count()},

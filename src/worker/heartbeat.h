@@ -41,7 +41,8 @@ auto WithHeartbeat(const std::function<void()>& heartbeat, Fn&& work) {
   return work();
 }
 
-// For the life of the object, calls `heartbeat` about once a second while
+// For the life of the object, calls `heartbeat` about five times a second
+// (so even a one-second case timeout is covered) while
 // `busy_for()` says some work is running or ran since it last asked (a
 // positive number: seconds the current work has run, beats stop once that
 // passes kMaxBeatSeconds). One thread for the whole worker, so calls on the
@@ -61,7 +62,7 @@ class BeatWhileBusy {
  private:
   void Loop() {
     while (!stop_.load()) {
-      for (int i = 0; i < 10 && !stop_.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      for (int i = 0; i < 4 && !stop_.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
       const double busy = busy_for_();
       if (!stop_.load() && busy > 0 && busy < kMaxBeatSeconds) heartbeat_();
     }

@@ -3,6 +3,7 @@
 #include "worker/python/module_reference.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "worker/python/python_runtime.h"
 #include "worker/python/tensor_exchange.h"

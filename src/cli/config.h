@@ -23,6 +23,10 @@ struct CliConfig {
   // The CUDA compiler for --target cuda ("": $CUDACXX, nvcc on PATH,
   // /usr/local/cuda/bin/nvcc). Env: ANVIL_NVCC.
   std::string nvcc;
+  // verify/bench --sanitize[=TOOL]: the compute-sanitizer tool (memcheck,
+  // racecheck, initcheck, synccheck) that re-runs the case that failed a GPU
+  // candidate; "" = off. Env: ANVIL_SANITIZE.
+  std::string sanitize;
   // Machine-readable output on stdout.
   bool json = false;
   // Progress bar on stderr (default: when stderr is a terminal and not --json).
@@ -31,6 +35,7 @@ struct CliConfig {
   std::string StorePath() const { return workspace + "/anvil.db"; }
   std::string BuildCacheDir() const { return workspace + "/builds"; }
   std::string ScratchDir() const { return workspace + "/scratch"; }
+  std::string SanitizerDir() const { return workspace + "/sanitizer"; }
 };
 
 // Fills defaults that depend on the machine (worker path, include dir, threads).

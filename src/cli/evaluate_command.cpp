@@ -41,6 +41,15 @@ int RunEvaluate(const CliConfig& config, const EvaluateArgs& args, EvalMode mode
     if (std::find(allowed->second.begin(), allowed->second.end(), ext) == allowed->second.end())
       return ReportError(InvalidInput(fmt::format("{}: --target {} takes {}", c, args.target, kWhat.at(args.target))));
   }
+  if (!config.sanitize.empty()) {
+    if (Status s = CheckSanitizerTool(config.sanitize); !s.ok())
+      return ReportError(InvalidInput("--sanitize (or ANVIL_SANITIZE): " + s.message()));
+    if (args.target == "cpu")
+      return ReportError(InvalidInput(fmt::format(
+          "--sanitize={} (or ANVIL_SANITIZE) runs compute-sanitizer, which checks GPU kernels: use it with --target "
+          "cuda or triton (for C++ on the CPU, build the kernel with -fsanitize=address yourself)",
+          config.sanitize)));
+  }
   auto task = LoadTaskFile(args.task_path);
   if (!task.ok()) return ReportError(task.status());
   if (mode == EvalMode::kBench && task->performance.shapes.empty())
@@ -53,6 +62,7 @@ int RunEvaluate(const CliConfig& config, const EvaluateArgs& args, EvalMode mode
 
   nlohmann::json run_args = {{"task", args.task_path}, {"candidates", args.candidates}, {"threads", config.threads},
                              {"target", args.target}};
+  if (!config.sanitize.empty()) run_args["sanitize"] = config.sanitize;
   auto run = (*store)->BeginRun(mode == EvalMode::kBench ? "bench" : "verify", run_args.dump());
   if (!run.ok()) return ReportError(run.status());
 
@@ -70,6 +80,8 @@ int RunEvaluate(const CliConfig& config, const EvaluateArgs& args, EvalMode mode
   options.worker.memory_limit_mb = config.memory_limit_mb;
   options.build.include_dir = config.include_dir;
   options.build.cache_dir = config.BuildCacheDir();
+  options.sanitize_tool = config.sanitize;
+  options.sanitize_dir = config.SanitizerDir();
 
   ProgressBar bar(config.progress);
   std::string label;
@@ -119,6 +131,12 @@ void AddEvaluateCommands(CLI::App& app, CliConfig& config, int* exit_code) {
                     "cpu (C++ on this machine's cores), cuda (CUDA C++ on the first GPU) or triton (Python, GPU)")
         ->check(CLI::IsMember({"cpu", "cuda", "triton"}))
         ->capture_default_str();
+    // A flag with an optional value: `--sanitize` is memcheck, `--sanitize=racecheck` another tool
+    // (`--sanitize racecheck` would read racecheck as a candidate file).
+    cmd->add_flag("--sanitize{memcheck}", config.sanitize,
+                  "on a GPU failure (crash, runtime_error, wrong), re-run the failing case under compute-sanitizer "
+                  "and attach its report: --sanitize (memcheck) or --sanitize=racecheck|initcheck|synccheck")
+        ->envname("ANVIL_SANITIZE");
     cmd->footer(bench ? "Example:\n  anvil bench examples/softmax/kernel.cpp --task examples/softmax/task.toml\n"
                         "  anvil bench examples/softmax/softmax.cu --task examples/softmax/task.toml --target cuda\n"
                         "Speedup = PyTorch eager (and, on GPUs, torch.compile) median / candidate median, same\n"

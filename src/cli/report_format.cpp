@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <sstream>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -45,6 +46,33 @@ std::string Sandbox(const SandboxReport& s) {
   parts.push_back(s.landlock ? "writes confined (landlock)" : "writes NOT confined");
   parts.push_back(s.memory_limit_mb ? fmt::format("{} MiB memory limit", s.memory_limit_mb) : "no memory limit");
   return fmt::format("{}", fmt::join(parts, ", "));
+}
+
+// The sanitizer re-run in a few lines: what ran and how it ended, then the
+// first lines of its log without compute-sanitizer's "========= " prefix.
+std::string Sanitizer(const SanitizerReport& s) {
+  constexpr int kShownLines = 12;
+  std::string out = s.case_index >= 0 ? fmt::format("compute-sanitizer ({}) on case {} ({})", s.tool, s.case_index,
+                                                    s.case_label)
+                                      : fmt::format("compute-sanitizer ({})", s.tool);
+  if (!s.command.empty())
+    out += s.exit_code == kSanitizerErrorExitCode ? ": reported errors"
+           : s.exit_code >= 0                     ? fmt::format(": exit code {}", s.exit_code)
+                                                  : ": stopped";
+  if (!s.outcome.empty()) out += "\n  the case: " + s.outcome.substr(0, 300);
+  int shown = 0;
+  std::istringstream log(s.log);
+  for (std::string line; shown < kShownLines && std::getline(log, line);) {
+    if (line.rfind("=========", 0) == 0) {
+      size_t text = line.find_first_not_of('=');
+      line = text == std::string::npos ? "" : line.substr(text + 1);  // one space follows the prefix
+    }
+    if (line.find_first_not_of(' ') == std::string::npos) continue;
+    out += "\n  " + line;
+    ++shown;
+  }
+  if (!s.note.empty()) out += "\n  note: " + s.note.substr(0, 600);
+  return out;
 }
 
 // An interquartile range above a fifth of the median: the numbers are noise-bound.
@@ -154,6 +182,7 @@ std::string FormatReport(const CandidateReport& r, bool color) {
   if (r.build.ok)
     row("build", fmt::format("{} {:.1f} s", r.build.cached ? "cached" : "compiled in", r.build.seconds));
   if (r.build.ok && r.verdict != Verdict::kSuspicious) row("sandbox", Sandbox(r.sandbox));
+  if (r.sanitizer) row("sanitizer", Sanitizer(*r.sanitizer));
   return out;
 }
 
@@ -201,6 +230,7 @@ json ReportToJson(const CandidateReport& r) {
                                {"flops", rf.work.flops},
                                {"speed_of_light_ns", rf.speed_of_light_ns}});
   if (!r.worker_stderr.empty()) out["worker_stderr"] = r.worker_stderr;
+  if (r.sanitizer) out["sanitizer"] = ToJson(*r.sanitizer);
   return out;
 }
 

@@ -46,6 +46,26 @@ std::optional<double> GeometricSpeedup(const std::vector<TimingOutcome>& timings
   return std::exp(log_sum / n);
 }
 
+// What the worker is asked to do for `cases` (and, in bench mode,
+// `perf_cases`) of one candidate: the evaluation and the sanitizer's re-run
+// of one case send the same request.
+EvaluateRequest MakeRequest(const EvaluatorOptions& options, const Task& task, const std::string& library,
+                            std::vector<CaseSpec> cases, std::vector<CaseSpec> perf_cases) {
+  EvaluateRequest request;
+  request.mode = options.mode;
+  request.task_text = task.source_text;
+  // Absolute: the worker runs in its scratch directory and resolves files the
+  // task names (a reference module) against the task file's folder.
+  request.task_origin =
+      task.source_path.empty() ? task.name : std::filesystem::absolute(task.source_path).lexically_normal().string();
+  request.library_path = library;
+  request.backend = options.target;
+  request.threads = options.threads;
+  request.cases = std::move(cases);
+  request.perf_cases = std::move(perf_cases);
+  return request;
+}
+
 }  // namespace
 
 Result<BuildResult> Evaluator::Build(const std::string& candidate_path) {
@@ -193,6 +213,18 @@ Result<CandidateReport> Evaluator::Evaluate(const Task& task, const std::string&
         report.roofline_note = "device ceilings unavailable: " + ceilings.status().message();
     }
     ANVIL_RETURN_IF_ERROR(RunInWorker(task, report.build.library_path, report, evaluation_id));
+    if (!options_.sanitize_tool.empty() && report.verdict != Verdict::kCorrect) {
+      // A separate worker under compute-sanitizer re-runs the case that decided the verdict; never changes it.
+      if (progress_) progress_("compute-sanitizer", 0, 1);
+      std::optional<EvaluateRequest> one;
+      if (report.worst)
+        one = MakeRequest(options_, task, report.build.library_path,
+                          {report.cases[report.outcomes[*report.worst].index]}, {});
+      std::string dir = options_.sanitize_dir.empty() ? options_.worker.scratch_dir + "-sanitizer" : options_.sanitize_dir;
+      SanitizerRunOptions run{options_.sanitize_tool, options_.target, options_.worker,
+                              fmt::format("{}/evaluation-{}", dir, evaluation_id), options_.case_timeout_s};
+      report.sanitizer = SanitizeFailingCase(run, report.verdict, one);
+    }
     if (report.ceilings && report.verdict == Verdict::kCorrect) ANVIL_RETURN_IF_ERROR(ApplyRoofline(task, report));
   }
 
@@ -215,6 +247,7 @@ Result<CandidateReport> Evaluator::Evaluate(const Task& task, const std::string&
                                   {"speed_of_light_ns", r.speed_of_light_ns}});
   if (report.worst) detail["worst_case"] = report.cases[report.outcomes[*report.worst].index].Label();
   if (!report.worker_stderr.empty()) detail["worker_stderr"] = report.worker_stderr;
+  if (report.sanitizer) detail["sanitizer"] = ToJson(*report.sanitizer);
   ANVIL_RETURN_IF_ERROR(store_.FinishEvaluation(evaluation_id, std::string(VerdictName(report.verdict)), report.reason,
                                                 detail.dump(-1, ' ', false, json::error_handler_t::replace),
                                                 static_cast<int>(report.cases.size()), report.cases_passed));
@@ -231,18 +264,7 @@ Status Evaluator::RunInWorker(const Task& task, const std::string& library, Cand
   report.device = worker_->device();
   worker_->MarkStderr();
 
-  EvaluateRequest request;
-  request.mode = options_.mode;
-  request.task_text = task.source_text;
-  // Absolute: the worker runs in its scratch directory and resolves files the
-  // task names (a reference module) against the task file's folder.
-  request.task_origin =
-      task.source_path.empty() ? task.name : std::filesystem::absolute(task.source_path).lexically_normal().string();
-  request.library_path = library;
-  request.backend = options_.target;
-  request.threads = options_.threads;
-  request.cases = report.cases;
-  request.perf_cases = report.perf_cases;
+  EvaluateRequest request = MakeRequest(options_, task, library, report.cases, report.perf_cases);
   ANVIL_RETURN_IF_ERROR(worker_->Send(ToJson(request)));
 
   const int total = static_cast<int>(report.cases.size() + report.perf_cases.size());

@@ -21,6 +21,7 @@
 
 #include "backend/cpu/cpu_build.h"
 #include "backend/cuda/cuda_build.h"
+#include "orchestrator/sanitizer_run.h"
 #include "orchestrator/worker_client.h"
 #include "store/store.h"
 #include "task/task.h"
@@ -37,6 +38,12 @@ struct EvaluatorOptions {
   WorkerOptions worker;
   CpuBuildOptions build;
   CudaBuildOptions cuda_build;  // arch: empty = from the worker's GPU
+  // A compute-sanitizer tool (SanitizerTools()) that re-runs the case that
+  // failed a GPU candidate (orchestrator/sanitizer_run.h); empty: off.
+  std::string sanitize_tool;
+  // Where those runs keep their logs, one folder per evaluation. Default
+  // (empty): <worker.scratch_dir>-sanitizer.
+  std::string sanitize_dir;
 };
 
 struct CandidateReport {
@@ -71,6 +78,7 @@ struct CandidateReport {
   double seconds = 0;                   // the whole evaluation, build and worker start included
   double worker_start_seconds = 0;      // starting workers for it (0 when a live one was reused)
   nlohmann::json worker_startup;        // the last worker started for it: seconds per start-up stage
+  std::optional<SanitizerReport> sanitizer;  // with sanitize_tool, for a candidate that failed
 };
 
 // Called as work advances: phase ("build", "correctness", "performance"), done, total.

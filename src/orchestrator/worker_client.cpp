@@ -7,13 +7,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include <fmt/format.h>
+
+#include "util/subprocess.h"
 
 namespace anvil {
 namespace {
@@ -52,8 +57,16 @@ Result<std::unique_ptr<WorkerClient>> WorkerClient::Start(const WorkerOptions& o
   auto client = std::unique_ptr<WorkerClient>(new WorkerClient());
   client->stderr_path_ = (std::filesystem::path(options.scratch_dir) / "worker-stderr.log").string();
 
-  std::vector<std::string> args = {options.worker_path, "--scratch-dir", options.scratch_dir, "--memory-limit-mb",
-                                   std::to_string(options.memory_limit_mb), "--device", options.device};
+  std::vector<std::string> args = options.launcher;
+  if (!args.empty()) {
+    std::string resolved = FindExecutable(args[0]);
+    if (resolved.empty())
+      return NotFound(fmt::format("the worker's launcher '{}' is not an executable file{}", args[0],
+                                  args[0].find('/') == std::string::npos ? " on PATH" : ""));
+    args[0] = resolved;
+  }
+  args.insert(args.end(), {options.worker_path, "--scratch-dir", options.scratch_dir, "--memory-limit-mb",
+                           std::to_string(options.memory_limit_mb), "--device", options.device});
   if (!options.isolate_network) args.push_back("--no-network-isolation");
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
@@ -75,6 +88,7 @@ Result<std::unique_ptr<WorkerClient>> WorkerClient::Start(const WorkerOptions& o
     // settings win. libgomp reads these when it loads, hence before exec.
     setenv("OMP_PROC_BIND", "close", /*overwrite=*/0);
     setenv("OMP_PLACES", "cores", /*overwrite=*/0);
+    for (const auto& [name, value] : options.environment) setenv(name.c_str(), value.c_str(), /*overwrite=*/1);
     dup2(in_pipe[0], 0);
     dup2(out_pipe[1], 1);
     int err = open(client->stderr_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -90,7 +104,16 @@ Result<std::unique_ptr<WorkerClient>> WorkerClient::Start(const WorkerOptions& o
   client->from_worker_ = out_pipe[0];
   signal(SIGPIPE, SIG_IGN);  // a dead worker must not kill the orchestrator on write
 
-  WorkerEvent hello = client->Next(options.startup_timeout_s);
+  // A launcher may print its own lines on stdout before the worker's hello
+  // (a banner); they are not JSON and are skipped, within the same deadline.
+  auto hello_deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(options.startup_timeout_s);
+  auto seconds_left = [&] {
+    return std::max(0.0, std::chrono::duration<double>(hello_deadline - std::chrono::steady_clock::now()).count());
+  };
+  WorkerEvent hello = client->Next(seconds_left());
+  while (!options.launcher.empty() && hello.kind == WorkerEvent::Kind::kMessage &&
+         hello.message.value("type", "") == "garbage")
+    hello = client->Next(seconds_left());
   if (hello.kind != WorkerEvent::Kind::kMessage || hello.message.value("type", "") != "hello") {
     std::string why = hello.kind == WorkerEvent::Kind::kTimedOut ? "did not say hello in time"
                       : hello.kind == WorkerEvent::Kind::kExited
@@ -99,7 +122,9 @@ Result<std::unique_ptr<WorkerClient>> WorkerClient::Start(const WorkerOptions& o
                           : "sent " + hello.message.dump();
     std::string tail = client->StderrTail();
     client->Kill();
-    return ProtocolError(fmt::format("anvil-worker failed to start: {}{}", why, tail.empty() ? "" : "\n" + tail));
+    std::string under = options.launcher.empty() ? "" : fmt::format(" (under {})", options.launcher[0]);
+    return ProtocolError(
+        fmt::format("anvil-worker{} failed to start: {}{}", under, why, tail.empty() ? "" : "\n" + tail));
   }
   client->sandbox_ = SandboxReportFromJson(hello.message.value("sandbox", nlohmann::json::object()));
   client->device_ = hello.message.value("device", nlohmann::json::object());

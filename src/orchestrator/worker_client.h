@@ -7,6 +7,13 @@
 // deadline. Kill() ends the whole process group (a candidate that forked or
 // left threads behind dies with it). The destructor kills a worker that is
 // still alive. One thread at a time.
+//
+// With a launcher (WorkerOptions::launcher, e.g. compute-sanitizer and its
+// options) the launcher is exec'd with the worker's command line appended: it
+// inherits the pipes and the log, starts the worker as its child in the same
+// process group, and is the process Next() reports the exit of. Kill() still
+// ends both (the group), and the hello must still come within the start-up
+// timeout, which a caller using a slow launcher raises.
 #pragma once
 
 #include <sys/types.h>
@@ -14,6 +21,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -29,6 +38,12 @@ struct WorkerOptions {
   bool isolate_network = true;
   std::string device = "cpu";     // "cpu" or "cuda"
   double startup_timeout_s = 120; // a GPU worker starts CUDA, torch and Triton in Python
+  // An argv prefix the worker runs under (argv[0] a path, or a name looked up
+  // on PATH); empty: the worker is exec'd directly. Default: empty.
+  std::vector<std::string> launcher;
+  // Variables set (overriding) in the started process's environment on top
+  // of the orchestrator's, e.g. TMPDIR for a launcher. Default: none.
+  std::vector<std::pair<std::string, std::string>> environment;
 };
 
 struct WorkerEvent {

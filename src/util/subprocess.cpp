@@ -1,5 +1,7 @@
 #include "util/subprocess.h"
 
+#include <cstdlib>
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -101,6 +103,20 @@ Status WriteFileAtomic(const std::string& path, const std::string& contents) {
   std::filesystem::rename(tmp, path, ec);
   if (ec) return IoError("cannot rename '" + tmp + "' to '" + path + "': " + ec.message());
   return Status::Ok();
+}
+
+bool IsExecutableFile(const std::string& path) { return access(path.c_str(), X_OK) == 0; }
+
+std::string FindExecutable(const std::string& name) {
+  if (name.find('/') != std::string::npos) return IsExecutableFile(name) ? name : "";
+  const char* path = std::getenv("PATH");
+  std::istringstream dirs(path ? path : "");
+  std::string dir;
+  while (std::getline(dirs, dir, ':')) {
+    std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
+    if (IsExecutableFile(candidate)) return candidate;
+  }
+  return "";
 }
 
 }  // namespace anvil

@@ -24,6 +24,12 @@ struct ProcessResult {
 Result<ProcessResult> RunProcess(const std::vector<std::string>& argv, double timeout_seconds,
                                  const std::string& working_dir = "");
 
+// The program `name` as a path: `name` itself when it contains a '/' and is
+// executable, else the first PATH entry holding an executable `name`; ""
+// when there is none.
+std::string FindExecutable(const std::string& name);
+bool IsExecutableFile(const std::string& path);
+
 // Reads a whole file / writes it atomically (temp file + rename).
 Result<std::string> ReadFile(const std::string& path);
 Status WriteFileAtomic(const std::string& path, const std::string& contents);

@@ -19,22 +19,6 @@ const std::vector<std::string> kBaseFlags = {"-O3", "-std=c++17", "-lineinfo", "
                                              "-cudart", "shared", "-Xlinker", "--no-undefined"};
 constexpr const char* kDefaultNvcc = "/usr/local/cuda/bin/nvcc";
 
-bool IsExecutableFile(const std::string& path) { return access(path.c_str(), X_OK) == 0; }
-
-// `name` itself when it contains a '/', else the first PATH entry holding an
-// executable `name`; "" when there is none.
-std::string ResolveOnPath(const std::string& name) {
-  if (name.find('/') != std::string::npos) return IsExecutableFile(name) ? name : "";
-  const char* path = std::getenv("PATH");
-  std::istringstream dirs(path ? path : "");
-  std::string dir;
-  while (std::getline(dirs, dir, ':')) {
-    std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
-    if (IsExecutableFile(candidate)) return candidate;
-  }
-  return "";
-}
-
 // "sm_90a" -> "compute_90a"; InvalidInput unless `arch` is sm_<digits><optional letter>.
 Result<std::string> VirtualArchFor(const std::string& arch) {
   auto malformed = [&] {
@@ -63,7 +47,7 @@ std::string CudaArchForComputeCapability(int major, int minor) {
 
 Result<std::string> FindNvcc(const std::string& configured) {
   if (!configured.empty()) {
-    std::string found = ResolveOnPath(configured);
+    std::string found = FindExecutable(configured);
     if (found.empty())
       return NotFound(fmt::format("nvcc '{}' (from --nvcc or CUDACXX) is not an executable file{}", configured,
                                   configured.find('/') == std::string::npos ? " on PATH" : ""));
@@ -71,10 +55,10 @@ Result<std::string> FindNvcc(const std::string& configured) {
   }
   std::vector<std::string> tried;
   if (const char* env = std::getenv("CUDACXX"); env != nullptr && *env != '\0') {
-    if (std::string found = ResolveOnPath(env); !found.empty()) return found;
+    if (std::string found = FindExecutable(env); !found.empty()) return found;
     tried.push_back(fmt::format("$CUDACXX='{}'", env));
   }
-  if (std::string found = ResolveOnPath("nvcc"); !found.empty()) return found;
+  if (std::string found = FindExecutable("nvcc"); !found.empty()) return found;
   tried.push_back("nvcc on PATH");
   if (IsExecutableFile(kDefaultNvcc)) return std::string(kDefaultNvcc);
   tried.push_back(kDefaultNvcc);

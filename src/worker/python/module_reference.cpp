@@ -71,6 +71,18 @@ Result<std::vector<at::Tensor>> ModuleReference::Evaluate(int variant, const std
   for (const at::Tensor& t : inputs) cast.push_back(CastInput(t, precision));
   ANVIL_ASSIGN_OR_RETURN(std::vector<at::Tensor> out,
                          CallWithTensors(caller_.get(), cast, attrs_, fmt::format("the reference module {}", path_)));
+  // The checks below cost host time; the eager baseline is timed through
+  // this call, so each (variant, precision, input sizes) is checked once.
+  std::vector<int64_t> key = {variant, static_cast<int64_t>(precision)};
+  for (const at::Tensor& t : inputs) {
+    key.push_back(t.dim());
+    for (int64_t s : t.sizes()) key.push_back(s);
+  }
+  if (out.size() == declared.size() && checked_.count(key)) {
+    if (precision != reference::Precision::kNative)
+      for (size_t j = 0; j < out.size(); ++j) out[j] = out[j].to(reference::ToAten(declared[j].dtype));
+    return out;
+  }
   if (out.size() != declared.size())
     return InvalidInput(fmt::format("the reference module {} returned {} output(s); the task declares {}", path_,
                                     out.size(), declared.size()));
@@ -89,6 +101,7 @@ Result<std::vector<at::Tensor>> ModuleReference::Evaluate(int variant, const std
                                       path_, want.name, c10::toString(out[j].scalar_type()), DTypeName(want.dtype)));
     out[j] = out[j].to(dtype);
   }
+  checked_.insert(std::move(key));
   return out;
 }
 

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <memory>
+#include <set>
 #include <vector>
 
 #include "formula/ir.h"
@@ -54,6 +55,9 @@ class ModuleReference final : public ReferenceModel {
   std::string path_;
   PyRef model_;   // the nn.Module instance (what torch.compile compiles)
   PyRef caller_;  // model(*inputs) under no_grad, as a tuple
+  // (variant, precision, each input's rank and sizes) whose outputs passed
+  // the count, shape and dtype checks: not checked again.
+  mutable std::set<std::vector<int64_t>> checked_;
 };
 
 }  // namespace anvil::worker::python

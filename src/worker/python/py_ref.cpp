@@ -84,9 +84,11 @@ PyRef& PyRef::operator=(PyRef&& other) noexcept {
   return *this;
 }
 
-std::string TakePythonError() {
+// The pending exception as an object (normalised, carrying its traceback),
+// clearing it; null when none is pending.
+static PyRef TakeRaisedException() {
 #if PY_VERSION_HEX >= 0x030C0000
-  PyRef value = PyRef::Steal(PyErr_GetRaisedException());
+  return PyRef::Steal(PyErr_GetRaisedException());
 #else
   PyObject *type = nullptr, *raw = nullptr, *tb = nullptr;
   PyErr_Fetch(&type, &raw, &tb);
@@ -94,8 +96,22 @@ std::string TakePythonError() {
   if (raw && tb) PyException_SetTraceback(raw, tb);
   Py_XDECREF(type);
   Py_XDECREF(tb);
-  PyRef value = PyRef::Steal(raw);
+  return PyRef::Steal(raw);
 #endif
+}
+
+std::string TakePythonErrorMessage() {
+  PyRef value = TakeRaisedException();
+  if (!value) return "";
+  PyRef text = PyRef::Steal(PyObject_Str(value.get()));
+  const char* s = text ? PyUnicode_AsUTF8(text.get()) : nullptr;
+  std::string out = s ? s : "";
+  PyErr_Clear();
+  return out;
+}
+
+std::string TakePythonError() {
+  PyRef value = TakeRaisedException();
   if (!value) return "unknown Python error";
   std::string text = Format(value.get());
   if (text.empty()) {  // formatting itself failed: the bare type and message

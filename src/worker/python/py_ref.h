@@ -44,6 +44,9 @@ class PyRef {
 // frames of anvil_worker and of the import machinery; at most a few
 // thousand characters. Without a pending exception: "unknown Python error".
 std::string TakePythonError();
+// Only str() of the pending exception (no type, no traceback), clearing it;
+// "" when none is pending or it cannot be printed.
+std::string TakePythonErrorMessage();
 
 // Whether the pending Python exception is an instance of
 // anvil_worker.bridge.<class_name> (e.g. "GateViolation").

@@ -50,20 +50,8 @@ TritonLoad TritonCandidate::Load(const std::string& path, bool static_gate) {
     if (PendingErrorIs("GateViolation")) {
       load.verdict = Verdict::kSuspicious;
       // The exception's text is the list of violations; its traceback is ours.
-#if PY_VERSION_HEX >= 0x030C0000
-      PyRef value = PyRef::Steal(PyErr_GetRaisedException());
-#else
-      PyObject *type = nullptr, *raw = nullptr, *tb = nullptr;
-      PyErr_Fetch(&type, &raw, &tb);
-      PyErr_NormalizeException(&type, &raw, &tb);
-      Py_XDECREF(type);
-      Py_XDECREF(tb);
-      PyRef value = PyRef::Steal(raw);
-#endif
-      PyRef text = value ? PyRef::Steal(PyObject_Str(value.get())) : PyRef();
-      const char* s = text ? PyUnicode_AsUTF8(text.get()) : nullptr;
-      load.reason = s ? s : "the static gate rejected the candidate";
-      PyErr_Clear();
+      std::string violations = TakePythonErrorMessage();
+      load.reason = violations.empty() ? "the static gate rejected the candidate" : violations;
       return load;
     }
     return load_error(TakePythonError());

@@ -73,49 +73,68 @@ def load_candidate(path: str, static_gate: bool = True):
     return module
 
 
-def _jit_functions(module):
-    """The JITFunction objects of the candidate (inside autotune/heuristics wrappers too)."""
+def _triton_objects(module):
+    """The candidate's Triton objects: each top-level JITFunction, and the
+    autotune/heuristics wrappers around it, down to the JITFunction."""
     for value in vars(module).values():
         obj = value
         while type(obj).__module__.startswith("triton"):
-            if any(cls.__name__ == "JITFunction" for cls in type(obj).__mro__):
-                yield obj
+            yield obj
             if not hasattr(obj, "fn"):
                 break
             obj = obj.fn
 
 
+def _is_jit_function(obj) -> bool:
+    return any(cls.__name__ == "JITFunction" for cls in type(obj).__mro__)
+
+
+def _is_autotuner(obj) -> bool:
+    return any(cls.__name__ == "Autotuner" for cls in type(obj).__mro__)
+
+
 def _signal_compiles(module) -> None:
-    """Tells the worker when Triton compiles one of the candidate's kernels.
+    """Tells the worker when Triton prepares one of the candidate's kernels.
 
     The first launch of a kernel for a new specialisation compiles it
-    (seconds; longer when autotuning or on a busy machine). The worker sends
-    heartbeats while a compile runs, so a slow compile is not mistaken for a
-    hung kernel. JITFunction.run calls self.compile(...); wrapping it on the
-    instance reaches only this candidate's kernels. Outside the worker (no
-    _anvil_native module) nothing is wrapped.
+    (seconds; longer on a busy machine), and an autotuned kernel first
+    benchmarks every configuration for the new key (thousands of launches per
+    configuration when the kernel is tiny). The worker sends heartbeats while
+    either runs, so slow preparation is not mistaken for a hung kernel.
+    JITFunction.run calls self.compile(...) and Autotuner.run calls
+    self._bench(..., config=...) per configuration; wrapping them on the
+    instance reaches only this candidate's kernels, and a hang in a later,
+    ordinary launch still falls silent. Outside the worker (no _anvil_native
+    module) nothing is wrapped.
     """
     try:
         import _anvil_native
     except ImportError:
         return
-    for jit in _jit_functions(module):
-        original = getattr(jit, "compile", None)
-        if not callable(original) or getattr(original, "_anvil_signals", False):
-            continue
+    for obj in _triton_objects(module):
+        if _is_jit_function(obj):
+            _wrap_with_signal(obj, "compile", _anvil_native)
+        elif _is_autotuner(obj):
+            _wrap_with_signal(obj, "_bench", _anvil_native)
 
-        def compile_with_signal(*args, _original=original, **kwargs):
-            _anvil_native.compile_started()
-            try:
-                return _original(*args, **kwargs)
-            finally:
-                _anvil_native.compile_finished()
 
-        compile_with_signal._anvil_signals = True
+def _wrap_with_signal(obj, method: str, native) -> None:
+    original = getattr(obj, method, None)
+    if not callable(original) or getattr(original, "_anvil_signals", False):
+        return
+
+    def with_signal(*args, **kwargs):
+        native.compile_started()
         try:
-            jit.compile = compile_with_signal
-        except AttributeError:  # a Triton whose JITFunction does not allow it: no heartbeats while compiling
-            pass
+            return original(*args, **kwargs)
+        finally:
+            native.compile_finished()
+
+    with_signal._anvil_signals = True
+    try:
+        setattr(obj, method, with_signal)
+    except AttributeError:  # a Triton that does not allow it: no heartbeats while preparing
+        pass
 
 
 def call_candidate(module, kwargs: dict) -> None:

@@ -199,6 +199,7 @@ json ReportToJson(const CandidateReport& r) {
     json j = ToJson(t);
     j.erase("type");
     j["case"] = r.perf_cases[t.index].Label();
+    j["spread_too_wide"] = WideSpread(t);  // the terminal's "(spread over 20% ...)" flag, for scripts
     timings.push_back(j);
   }
   json out = {{"candidate", r.candidate_path},

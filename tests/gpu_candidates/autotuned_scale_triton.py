@@ -1,6 +1,8 @@
-# A correct Triton kernel whose first launch per specialisation autotunes 8
-# configurations, so compiling takes seconds: with `--timeout 1` it verifies only if the worker keeps the orchestrator
-# informed while Triton compiles (worker/python/compile_watch.h).
+# A correct Triton kernel whose first launch per shape autotunes 8
+# configurations: it compiles each, then times each with thousands of
+# launches (the kernel is tiny), for seconds. With `--timeout 1` it verifies
+# only if the worker keeps the orchestrator informed while Triton prepares a
+# kernel (worker/python/compile_watch.h).
 # Task: tests/gpu_exploits/task_scale.toml (out = x * 2.5 + y).
 import triton
 import triton.language as tl

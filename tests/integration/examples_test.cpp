@@ -73,6 +73,11 @@ TEST(Examples, BenchRecordsCandidateAndEagerTimings) {
     EXPECT_EQ(timings[i]["threads"], timings[i + 1]["threads"]) << "same thread count for both";
     EXPECT_GT(timings[i]["median_ns"].get<double>(), 0);
     EXPECT_FALSE(timings[i]["samples_ns"].empty());
+    for (size_t k : {i, i + 1}) {
+      const auto& t = timings[k];
+      const bool wide = t["q3_ns"].get<double>() - t["q1_ns"].get<double>() > 0.2 * t["median_ns"].get<double>();
+      EXPECT_EQ(t["spread_too_wide"], wide) << "the flag follows the interquartile range";
+    }
   }
   EXPECT_GT(r["speedup"].get<double>(), 0);
   // The store has the timings too.

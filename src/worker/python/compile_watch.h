@@ -1,12 +1,12 @@
-// Whether the embedded Triton is JIT-compiling a candidate's kernel right
-// now. Triton compiles on a kernel's first launch for each specialisation
-// (dtypes, constexprs, divisibility of sizes and pointers), which can take
-// seconds, and much longer for an autotuned kernel or on a busy machine; the
-// worker sends heartbeats meanwhile (heartbeat.h, BeatWhileBusy), while a
+// Whether the embedded Triton is preparing a candidate's kernel right now:
+// JIT-compiling it (on a kernel's first launch for each specialisation:
+// dtypes, constexprs, divisibility of sizes and pointers) or autotuning it
+// (timing every configuration for a new key). Either can take seconds, and
+// longer on a busy machine; the worker sends heartbeats meanwhile (heartbeat.h, BeatWhileBusy), while a
 // launched kernel that hangs still falls silent and becomes a timeout.
 //
 // Python side: anvil_worker.bridge wraps each of the candidate's
-// JITFunction.compile with calls to the built-in module `_anvil_native`
+// JITFunction.compile and Autotuner._bench with calls to the built-in module `_anvil_native`
 // (compile_started / compile_finished) that RegisterCompileWatch() installs.
 #pragma once
 

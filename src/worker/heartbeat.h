@@ -16,16 +16,18 @@
 namespace anvil::worker {
 
 inline constexpr double kMaxBeatSeconds = 300;
+// Five beats a second, so even a one-second case timeout is covered.
+inline constexpr std::chrono::milliseconds kBeatPeriod{200};
 
-// Runs `work` on this thread while another thread calls `heartbeat` about
-// once a second. Only the beat thread may write to the channel meanwhile.
+// Runs `work` on this thread while another thread calls `heartbeat` every
+// kBeatPeriod. Only the beat thread may write to the channel meanwhile.
 template <class Fn>
 auto WithHeartbeat(const std::function<void()>& heartbeat, Fn&& work) {
   std::atomic<bool> done{false};
   std::thread beat([&] {
     const auto start = std::chrono::steady_clock::now();
     while (!done.load()) {
-      for (int i = 0; i < 10 && !done.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      for (int i = 0; i < 4 && !done.load(); ++i) std::this_thread::sleep_for(kBeatPeriod / 4);
       const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       if (!done.load() && elapsed < kMaxBeatSeconds) heartbeat();
     }
@@ -41,8 +43,7 @@ auto WithHeartbeat(const std::function<void()>& heartbeat, Fn&& work) {
   return work();
 }
 
-// For the life of the object, calls `heartbeat` about five times a second
-// (so even a one-second case timeout is covered) while
+// For the life of the object, calls `heartbeat` every kBeatPeriod while
 // `busy_for()` says some work is running or ran since it last asked (a
 // positive number: seconds the current work has run, beats stop once that
 // passes kMaxBeatSeconds). One thread for the whole worker, so calls on the
@@ -62,7 +63,7 @@ class BeatWhileBusy {
  private:
   void Loop() {
     while (!stop_.load()) {
-      for (int i = 0; i < 4 && !stop_.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      for (int i = 0; i < 4 && !stop_.load(); ++i) std::this_thread::sleep_for(kBeatPeriod / 4);
       const double busy = busy_for_();
       if (!stop_.load() && busy > 0 && busy < kMaxBeatSeconds) heartbeat_();
     }

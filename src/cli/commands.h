@@ -19,6 +19,7 @@ enum ExitCode { kExitOk = 0, kExitNotCorrect = 1, kExitUsage = 2, kExitEnvironme
 void AddEvaluateCommands(CLI::App& app, CliConfig& config, int* exit_code);  // verify, bench
 void AddTaskCommands(CLI::App& app, CliConfig& config, int* exit_code);      // task list, task show
 void AddResultsCommand(CLI::App& app, CliConfig& config, int* exit_code);    // results
+void AddGenCommand(CLI::App& app, CliConfig& config, int* exit_code);        // gen (the built-in compiler)
 
 // Maps a Status to an exit code and prints its message on stderr.
 int ReportError(const Status& status);

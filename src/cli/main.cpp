@@ -61,6 +61,7 @@ int main(int argc, char** argv) {
   AddEvaluateCommands(app, config, &exit_code);
   AddTaskCommands(app, config, &exit_code);
   AddResultsCommand(app, config, &exit_code);
+  AddGenCommand(app, config, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -146,6 +146,11 @@ Status Evaluator::ApplyRoofline(const Task& task, CandidateReport& report) {
   return Status::Ok();
 }
 
+Result<nlohmann::json> Evaluator::Device() {
+  ANVIL_RETURN_IF_ERROR(EnsureWorker());
+  return worker_->device();
+}
+
 Status Evaluator::EnsureWorker() {
   if (worker_ && worker_->alive()) return Status::Ok();
   auto start = std::chrono::steady_clock::now();

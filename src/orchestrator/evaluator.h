@@ -94,6 +94,10 @@ class Evaluator {
   // verdict in the report.
   Result<CandidateReport> Evaluate(const Task& task, const std::string& candidate_path, int64_t run_id);
 
+  // The device the worker runs on (starting one if none is live), as its
+  // hello described it: "name", and for GPUs "key" (name, driver, CUDA, PyTorch).
+  Result<nlohmann::json> Device();
+
  private:
   Status EnsureWorker();
   Result<BuildResult> Build(const std::string& candidate_path);  // by target; may start the worker

@@ -148,6 +148,24 @@ CREATE TABLE device_ceilings (
 ALTER TABLE timings ADD COLUMN detail_json TEXT CHECK (detail_json IS NULL OR json_valid(detail_json));
 )sql";
 
+// Migration 4: the built-in compiler's tuning cache. One row per (kernel
+// key: the plans' hash and the target; device key; dtype label; shape
+// bucket): the best parameters the tuner measured, and the evaluation that
+// verified and timed the kernel printed with them, so a second `anvil gen`
+// of the same formula on the same device skips tuning.
+const char* const kMigration4 = R"sql(
+CREATE TABLE tuned_kernels (
+  kernel_key    TEXT NOT NULL CHECK (kernel_key <> ''),
+  device_key    TEXT NOT NULL,
+  dtypes        TEXT NOT NULL,
+  shape_bucket  TEXT NOT NULL,
+  params_json   TEXT NOT NULL CHECK (json_valid(params_json)),
+  evaluation_id INTEGER REFERENCES evaluations(id),
+  tuned_at      TEXT NOT NULL DEFAULT )sql" ANVIL_STORE_NOW R"sql(,
+  PRIMARY KEY (kernel_key, device_key, dtypes, shape_bucket)
+);
+)sql";
+
 #undef ANVIL_STORE_NOW
 
 const char* const kCreateMigrationsTable = R"sql(
@@ -170,6 +188,7 @@ const std::vector<Migration>& AllMigrations() {
       {1, "tasks, candidates, builds, runs, evaluations, case_results, timings", kMigration1},
       {2, "latest_evaluations view and its index", kMigration2},
       {3, "device_ceilings table; timings.detail_json", kMigration3},
+      {4, "tuned_kernels table (the built-in compiler's tuning cache)", kMigration4},
   };
   return kAll;
 }

@@ -496,4 +496,33 @@ Result<std::optional<std::string>> Store::GetDeviceCeilings(const std::string& k
   return std::optional<std::string>(stmt.ColumnText(0));
 }
 
+Status Store::PutTunedKernel(const std::string& kernel_key, const std::string& device_key, const std::string& dtypes,
+                            const std::string& shape_bucket, const std::string& params_json, int64_t evaluation_id) {
+  const std::string purpose = "recording tuned parameters of kernel " + kernel_key;
+  ANVIL_RETURN_IF_ERROR(CheckJson(path(), purpose + ": params", params_json, /*allow_empty=*/false));
+  ANVIL_ASSIGN_OR_RETURN(
+      sqlite::Statement stmt,
+      Prepare("INSERT INTO tuned_kernels(kernel_key, device_key, dtypes, shape_bucket, params_json, evaluation_id) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(kernel_key, device_key, dtypes, shape_bucket) DO UPDATE "
+              "SET params_json = excluded.params_json, evaluation_id = excluded.evaluation_id, "
+              "tuned_at = excluded.tuned_at",
+              purpose));
+  stmt.Bind(1, kernel_key).Bind(2, device_key).Bind(3, dtypes).Bind(4, shape_bucket).Bind(5, params_json).Bind(6, evaluation_id);
+  return stmt.Run();
+}
+
+Result<std::optional<Store::TunedKernel>> Store::GetTunedKernel(const std::string& kernel_key,
+                                                                const std::string& device_key,
+                                                                const std::string& dtypes,
+                                                                const std::string& shape_bucket) const {
+  ANVIL_ASSIGN_OR_RETURN(sqlite::Statement stmt,
+                         Prepare("SELECT params_json, evaluation_id, tuned_at FROM tuned_kernels WHERE kernel_key = ?1 "
+                                 "AND device_key = ?2 AND dtypes = ?3 AND shape_bucket = ?4",
+                                 "reading tuned parameters of kernel " + kernel_key));
+  stmt.Bind(1, kernel_key).Bind(2, device_key).Bind(3, dtypes).Bind(4, shape_bucket);
+  ANVIL_ASSIGN_OR_RETURN(bool has_row, stmt.Step());
+  if (!has_row) return std::optional<TunedKernel>();
+  return std::optional<TunedKernel>(TunedKernel{stmt.ColumnText(0), stmt.ColumnInt64(1), stmt.ColumnText(2)});
+}
+
 }  // namespace anvil

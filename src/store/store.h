@@ -185,6 +185,17 @@ class Store {
   // The stored JSON text for `key`; nullopt when this device was never measured.
   Result<std::optional<std::string>> GetDeviceCeilings(const std::string& key) const;
 
+  // The built-in compiler's tuning cache (one row per key; a new tuning replaces the old).
+  struct TunedKernel {
+    std::string params_json;
+    int64_t evaluation_id = 0;
+    std::string tuned_at;
+  };
+  Status PutTunedKernel(const std::string& kernel_key, const std::string& device_key, const std::string& dtypes,
+                        const std::string& shape_bucket, const std::string& params_json, int64_t evaluation_id);
+  Result<std::optional<TunedKernel>> GetTunedKernel(const std::string& kernel_key, const std::string& device_key,
+                                                    const std::string& dtypes, const std::string& shape_bucket) const;
+
  private:
   Store(sqlite::Db db, int schema_version) : db_(std::move(db)), schema_version_(schema_version) {}
   Result<sqlite::Statement> Prepare(const std::string& sql, const std::string& purpose) const;

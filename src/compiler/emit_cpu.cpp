@@ -1,0 +1,326 @@
+// The CPU printer: a C++ candidate (include/anvil/kernel.h) with one function
+// per dtype variant. Rows are shared out over OpenMP threads (an elementwise
+// plan splits rows into blocks of `block` positions, so one long row still
+// uses every thread); within a row each pass is one loop over the positions,
+// with a guarded unit-stride version (`omp simd`, contiguous loads) beside the
+// general strided one. Values: c_expr.h; math: include/anvil/fused_math.h.
+#include <fmt/format.h>
+
+#include "compiler/c_expr.h"
+#include "compiler/emit.h"
+
+namespace anvil::compiler {
+namespace {
+
+std::string V(int id) { return "v" + std::to_string(id); }
+
+// Names used in the printed code, per input i and domain dim d.
+std::string Ptr(int i) { return "p" + std::to_string(i); }
+std::string Stride(int i, int d) { return fmt::format("s{}_{}", i, d); }
+std::string Size(int d) { return "n" + std::to_string(d); }
+std::string Base(int i) { return "b" + std::to_string(i); }
+std::string Off(int i) { return "o" + std::to_string(i); }
+
+class CpuPrinter {
+ public:
+  CpuPrinter(const KernelPlan& plan, int variant, const KernelParams& params)
+      : p_(plan), variant_(variant), params_(params) {}
+
+  Result<std::string> Print() {
+    const int n = p_.rank, k = p_.reduced_dims, row_rank = n - k;
+    std::string s = fmt::format("// dtype variant {}: {}\nint Run{}(const AnvilCall* call) {{\n", variant_,
+                                VariantLabel(), variant_);
+    s += "  const DLTensor* in = call->inputs;\n  const DLTensor* out = call->outputs;\n";
+    for (int d = 0; d < n; ++d) {
+      const DimSource& src = p_.dim_source[d];
+      s += src.fixed ? fmt::format("  const int64_t {} = {};\n", Size(d), src.size)
+                     : fmt::format("  const int64_t {} = in[{}].shape[{}];  // {}\n", Size(d), src.input, src.dim,
+                                   src.symbol);
+    }
+    for (size_t i = 0; i < p_.inputs.size(); ++i) {
+      const PlanInput& in = p_.inputs[i];
+      s += fmt::format("  const {}* {} = anvil::DataPtr<const {}>(in[{}]);  // {}\n", StorageType(in.dtype),
+                       Ptr(i), StorageType(in.dtype), i, in.name);
+      for (int d = 0; d < n; ++d)
+        s += in.broadcast[d] ? fmt::format("  const int64_t {} = 0;\n", Stride(i, d))
+                             : fmt::format("  const int64_t {} = in[{}].strides[{}];\n", Stride(i, d), i,
+                                           d - (n - in.rank));
+    }
+    for (size_t o = 0; o < p_.outputs.size(); ++o)
+      s += fmt::format("  {}* q{} = anvil::DataPtr<{}>(out[{}]);  // {}\n", StorageType(p_.outputs[o].dtype), o,
+                       StorageType(p_.outputs[o].dtype), o, p_.outputs[o].name);
+    s += fmt::format("  const int64_t rows = {};\n", Product(0, row_rank));
+    s += fmt::format("  const int64_t L = {};\n", Product(row_rank, n));
+    s += "  (void)in;\n  (void)L;\n";
+    for (int id : p_.ScalarNodes()) {
+      ANVIL_ASSIGN_OR_RETURN(std::string e, Value(id));
+      s += fmt::format("  const {} {} = {};\n", ComputeType(p_.nodes[id].dtype), V(id), e);
+    }
+    // The unit-stride fast path: one row axis, every element-level input contiguous along it.
+    std::vector<std::string> unit;
+    for (size_t i = 0; i < p_.inputs.size(); ++i)
+      if (p_.inputs[i].level == Level::kElement) unit.push_back(Stride(static_cast<int>(i), n - 1) + " == 1");
+    s += fmt::format("  const bool unit = {};\n", k == 1 ? (unit.empty() ? "true" : fmt::format("{}", fmt::join(unit, " && "))) : "false");
+    s += "  (void)unit;\n";
+    const std::string threads = "anvil::NumThreads(call)";
+    if (!p_.HasReductions()) {
+      const int64_t block = params_.count("block") ? params_.at("block") : 8192;
+      s += fmt::format("  const int64_t block = {};\n", block);
+      s += "  const int64_t per_row = L > 0 ? (L + block - 1) / block : 1;  // row outputs need one block per row\n";
+      s += fmt::format("#pragma omp parallel for num_threads({}) schedule(static) if (rows * L > 32768)\n", threads);
+      s += "  for (int64_t t = 0; t < rows * per_row; ++t) {\n";
+      s += "    const int64_t r = t / per_row;\n    const int64_t j0 = (t % per_row) * block;\n";
+      s += "    const int64_t j1 = j0 + block < L ? j0 + block : L;\n";
+      ANVIL_ASSIGN_OR_RETURN(std::string row, RowStart());
+      s += row;
+      std::vector<int> targets;
+      for (const PlanOutput& o : p_.outputs)
+        if (o.per_element) targets.push_back(o.node);
+      ANVIL_ASSIGN_OR_RETURN(std::string loop, Loop("j0", "j1", targets, {}, /*store=*/true));
+      s += loop;
+      ANVIL_ASSIGN_OR_RETURN(std::string row_out, RowOutputs());
+      if (!row_out.empty()) s += "    if (j0 == 0) {\n" + row_out + "    }\n";
+      s += "  }\n";
+    } else {
+      const int64_t chunk = params_.count("chunk") ? params_.at("chunk") : 0;
+      s += fmt::format("#pragma omp parallel for num_threads({}) {} if (rows * L > 32768)\n", threads,
+                       chunk > 0 ? fmt::format("schedule(dynamic, {})", chunk) : "schedule(static)");
+      s += "  for (int64_t r = 0; r < rows; ++r) {\n";
+      ANVIL_ASSIGN_OR_RETURN(std::string row, RowStart());
+      s += row;
+      for (int pass = 0; pass < p_.passes; ++pass) {
+        const std::vector<int> reduces = p_.ReducesInPass(pass);
+        for (int id : reduces)
+          s += fmt::format("    {} {} = {};\n", AccumulatorType(p_.nodes[id]), Acc(id), ReduceIdentity(p_.nodes[id]));
+        ANVIL_ASSIGN_OR_RETURN(std::string loop, Loop("0", "L", {}, reduces, /*store=*/false));
+        s += loop;
+        for (int id : reduces)
+          s += fmt::format("    const {} {} = static_cast<{}>({});\n", ComputeType(p_.nodes[id].dtype), V(id),
+                           ComputeType(p_.nodes[id].dtype), Acc(id));
+        for (int id : p_.RowNodesAfter(pass)) {
+          ANVIL_ASSIGN_OR_RETURN(std::string e, Value(id));
+          s += fmt::format("    const {} {} = {};\n", ComputeType(p_.nodes[id].dtype), V(id), e);
+        }
+      }
+      std::vector<int> targets;
+      for (const PlanOutput& o : p_.outputs)
+        if (o.per_element) targets.push_back(o.node);
+      if (!targets.empty()) {
+        ANVIL_ASSIGN_OR_RETURN(std::string loop, Loop("0", "L", targets, {}, /*store=*/true));
+        s += loop;
+      }
+      ANVIL_ASSIGN_OR_RETURN(std::string row_out, RowOutputs());
+      s += row_out;
+      s += "  }\n";
+    }
+    s += "  return ANVIL_OK;\n}\n";
+    return s;
+  }
+
+  std::string VariantLabel() const {
+    std::vector<std::string> parts;
+    for (const PlanInput& in : p_.inputs) parts.push_back(fmt::format("{}: {}", in.name, DTypeName(in.dtype)));
+    return fmt::format("{}", fmt::join(parts, ", "));
+  }
+
+ private:
+  static std::string Acc(int id) { return "acc" + std::to_string(id); }
+
+  std::string Product(int from, int to) const {
+    std::string s;
+    for (int d = from; d < to; ++d) s += (s.empty() ? "" : " * ") + Size(d);
+    return s.empty() ? "int64_t(1)" : s;
+  }
+
+  // The value of a node that is not an element of an input (leaves other
+  // than element inputs, and ops): its expression over operand variables.
+  Result<std::string> Value(int id) const {
+    const KNode& n = p_.nodes[id];
+    switch (n.kind) {
+      case KNode::Kind::kConst: return ScalarLiteral(n.value);
+      case KNode::Kind::kRowLength: return fmt::format("static_cast<{}>(L)", ComputeType(n.dtype));
+      case KNode::Kind::kAttr: {
+        const std::string& name = p_.attrs.at(n.index).name;
+        return fmt::format("static_cast<{}>(AttrValue(call, \"{}\"))", ComputeType(n.dtype), name);
+      }
+      case KNode::Kind::kInput:  // a row-level input: its element at the row's base
+        return LoadAs(p_.inputs[n.index].dtype, fmt::format("{}[{}]", Ptr(n.index), Base(n.index)));
+      case KNode::Kind::kOp: {
+        std::vector<std::string> args;
+        std::vector<DType> types;
+        for (int o : n.operands) {
+          args.push_back(V(o));
+          types.push_back(p_.nodes[o].dtype);
+        }
+        return OpExpression(n, args, types);
+      }
+      case KNode::Kind::kReduce: return V(id);
+    }
+    return InternalError("unknown node kind");
+  }
+
+  // Row coordinates -> each input's base offset, then the row values known at row start.
+  Result<std::string> RowStart() const {
+    const int n = p_.rank, row_rank = n - p_.reduced_dims;
+    std::string s = "    int64_t rem = r;\n    (void)rem;\n";
+    for (size_t i = 0; i < p_.inputs.size(); ++i) s += fmt::format("    int64_t {} = 0;\n", Base(i));
+    for (int d = row_rank - 1; d >= 0; --d) {
+      s += fmt::format("    {{ const int64_t c = rem % {0}; rem /= {0};", Size(d));
+      for (size_t i = 0; i < p_.inputs.size(); ++i) s += fmt::format(" {} += c * {};", Base(i), Stride(i, d));
+      s += " (void)c; }\n";
+    }
+    for (int id : p_.RowNodesAfter(-1)) {
+      ANVIL_ASSIGN_OR_RETURN(std::string e, Value(id));
+      s += fmt::format("    const {} {} = {};\n", ComputeType(p_.nodes[id].dtype), V(id), e);
+    }
+    return s;
+  }
+
+  // One loop over positions [from, to) of the row: the element nodes that
+  // `stores` (element outputs) and `reduces` need; a unit-stride copy and a
+  // strided one.
+  Result<std::string> Loop(const std::string& from, const std::string& to, const std::vector<int>& stores,
+                           const std::vector<int>& reduces, bool store) const {
+    std::vector<int> targets = stores;
+    for (int id : reduces) targets.push_back(p_.nodes[id].operands[0]);
+    const std::vector<int> body_nodes = p_.ElementNodesFor(targets);
+    std::string out;
+    for (bool unit : {true, false}) {
+      if (unit && p_.reduced_dims != 1) continue;
+      std::string body;
+      if (!unit) body += Offsets();
+      for (int id : body_nodes) {
+        const KNode& n = p_.nodes[id];
+        std::string e;
+        if (n.kind == KNode::Kind::kInput) {
+          const std::string index = unit ? fmt::format("{} + j", Base(n.index)) : fmt::format("{} + {}", Base(n.index), Off(n.index));
+          e = LoadAs(p_.inputs[n.index].dtype, fmt::format("{}[{}]", Ptr(n.index), index));
+        } else {
+          ANVIL_ASSIGN_OR_RETURN(e, Value(id));
+        }
+        body += fmt::format("      const {} {} = {};\n", ComputeType(n.dtype), V(id), e);
+      }
+      for (int id : reduces) {
+        const KNode& n = p_.nodes[id];
+        body += fmt::format("      {0} = {1};\n", Acc(id),
+                            ReduceUpdate(n, Acc(id), fmt::format("static_cast<{}>({})", AccumulatorType(n),
+                                                                 V(n.operands[0]))));
+      }
+      if (store)
+        for (size_t o = 0; o < p_.outputs.size(); ++o)
+          if (p_.outputs[o].per_element)
+            body += fmt::format("      q{}[r * L + j] = {};\n", o,
+                                StoreAs(p_.outputs[o].dtype, CastTo(p_.outputs[o].node, p_.outputs[o].dtype)));
+      // Sums vectorise as a simd reduction; max/min keep their NaN rule in plain code.
+      std::vector<std::string> sums;
+      for (int id : reduces)
+        if (p_.nodes[id].op == formula::Op::kSum) sums.push_back(Acc(id));
+      std::string pragma = unit ? (sums.empty() ? "#pragma omp simd\n"
+                                                : fmt::format("#pragma omp simd reduction(+ : {})\n", fmt::join(sums, ", ")))
+                                : "";
+      std::string loop = fmt::format("{}    for (int64_t j = {}; j < {}; ++j) {{\n{}    }}\n", pragma, from, to, body);
+      if (p_.reduced_dims == 1)
+        out += unit ? "    if (unit) {\n" + Indent(loop) + "    } else {\n" : Indent(loop) + "    }\n";
+      else
+        out += loop;
+    }
+    return out;
+  }
+
+  // The value of `node` converted to the compute type of `to` (an output's dtype).
+  std::string CastTo(int node, DType to) const {
+    if (ComputeType(p_.nodes[node].dtype) == ComputeType(to)) return V(node);
+    return fmt::format("static_cast<{}>({})", ComputeType(to), V(node));
+  }
+
+  // Offsets of element j in each element-level input, for any strides.
+  std::string Offsets() const {
+    const int n = p_.rank, row_rank = n - p_.reduced_dims;
+    std::string s = "      int64_t jr = j;\n      (void)jr;\n";
+    for (size_t i = 0; i < p_.inputs.size(); ++i)
+      if (p_.inputs[i].level == Level::kElement) s += fmt::format("      int64_t {} = 0;\n", Off(i));
+    for (int d = n - 1; d >= row_rank; --d) {
+      s += fmt::format("      {{ const int64_t c = jr % {0}; jr /= {0};", Size(d));
+      for (size_t i = 0; i < p_.inputs.size(); ++i)
+        if (p_.inputs[i].level == Level::kElement) s += fmt::format(" {} += c * {};", Off(i), Stride(i, d));
+      s += " (void)c; }\n";
+    }
+    return s;
+  }
+
+  Result<std::string> RowOutputs() const {
+    std::string s;
+    for (size_t o = 0; o < p_.outputs.size(); ++o)
+      if (!p_.outputs[o].per_element)
+        s += fmt::format("    q{}[r] = {};\n", o, StoreAs(p_.outputs[o].dtype, CastTo(p_.outputs[o].node, p_.outputs[o].dtype)));
+    return s;
+  }
+
+  static std::string Indent(const std::string& text) {
+    std::string out;
+    size_t start = 0;
+    while (start < text.size()) {
+      size_t end = text.find('\n', start);
+      if (end == std::string::npos) end = text.size();
+      out += "  " + text.substr(start, end - start) + "\n";
+      start = end + 1;
+    }
+    return out;
+  }
+
+  const KernelPlan& p_;
+  int variant_;
+  const KernelParams& params_;
+};
+
+std::string DTypeCheck(const std::string& tensor, DType t) {
+  const DLTypeCode c = ToDLType(t);
+  return fmt::format("anvil::IsType({}, {}, {})", tensor, c.code, c.bits);
+}
+
+}  // namespace
+
+std::vector<KernelParams> CpuSpace(const std::vector<KernelPlan>& variants) {
+  if (!variants.empty() && variants[0].HasReductions()) return {{{"chunk", 0}}, {{"chunk", 4}}};
+  return {{{"block", 8192}}, {{"block", 2048}}, {{"block", 32768}}};
+}
+
+Result<std::string> EmitCpu(const std::vector<KernelPlan>& variants, const KernelParams& params) {
+  if (variants.empty()) return InvalidInput("no plan to print");
+  const KernelPlan& first = variants[0];
+  std::string s = fmt::format(
+      "#include <math.h>\n#include <stdint.h>\n\n#include \"anvil/fused_math.h\"\n\nnamespace {{\n\n"
+      "// An attribute's value as a double (the harness passes every task attribute).\n"
+      "double AttrValue(const AnvilCall* call, const char* name) {{\n"
+      "  const AnvilAttr* a = anvil::FindAttr(call, name);\n"
+      "  if (a == nullptr) return NAN;\n"
+      "  return a->dtype.code == kDLFloat ? a->value.f : static_cast<double>(a->value.i);\n}}\n\n");
+  for (size_t v = 0; v < variants.size(); ++v) {
+    ANVIL_ASSIGN_OR_RETURN(std::string fn, CpuPrinter(variants[v], static_cast<int>(v), params).Print());
+    s += fn + "\n";
+  }
+  s += "}  // namespace\n\n";
+  s += "extern \"C\" ANVIL_EXPORT int anvil_kernel(const AnvilCall* call) {\n";
+  s += fmt::format("  if (call->num_inputs != {} || call->num_outputs != {}) {{\n", first.inputs.size(),
+                   first.outputs.size());
+  s += fmt::format("    anvil::SetError(call, \"{} expects {} inputs and {} outputs, got %d and %d\", "
+                   "call->num_inputs, call->num_outputs);\n    return ANVIL_ERROR_INVALID_ARGUMENT;\n  }}\n",
+                   first.name, first.inputs.size(), first.outputs.size());
+  for (const formula::AttrDecl& a : first.attrs)
+    s += fmt::format("  if (anvil::FindAttr(call, \"{0}\") == nullptr) {{\n    anvil::SetError(call, \"{1}: missing "
+                     "attribute {0}\");\n    return ANVIL_ERROR_INVALID_ARGUMENT;\n  }}\n",
+                     a.name, first.name);
+  for (size_t v = 0; v < variants.size(); ++v) {
+    std::vector<std::string> checks;
+    for (size_t i = 0; i < variants[v].inputs.size(); ++i)
+      checks.push_back(DTypeCheck(fmt::format("call->inputs[{}]", i), variants[v].inputs[i].dtype));
+    for (size_t o = 0; o < variants[v].outputs.size(); ++o)
+      checks.push_back(DTypeCheck(fmt::format("call->outputs[{}]", o), variants[v].outputs[o].dtype));
+    s += fmt::format("  if ({}) return Run{}(call);\n", fmt::join(checks, " && "), v);
+  }
+  s += fmt::format("  anvil::SetError(call, \"{}: no generated variant for these dtypes\");\n", first.name);
+  s += "  return ANVIL_ERROR_UNSUPPORTED;\n}\n";
+  return s;
+}
+
+}  // namespace anvil::compiler

@@ -1,0 +1,217 @@
+// Tests of the built-in compiler's CUDA printer (compiler/emit_cuda.cpp):
+// formulas are compiled, lowered to one plan per dtype variant, printed, and
+// the .cu is built with nvcc exactly as a candidate is (backend/cuda). They
+// need nvcc but no GPU, and the builds skip with a line when nvcc is absent;
+// running the printed kernels against the reference is the GPU suite's job.
+// About six nvcc runs.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "backend/cuda/cuda_build.h"
+#include "compiler/emit.h"
+#include "compiler/kernel_plan.h"
+#include "formula/formula.h"
+
+namespace anvil::compiler {
+namespace {
+
+using formula::AttrDecl;
+using formula::InputDecl;
+
+Dim S(const char* s) { return Dim::Symbol(s); }
+Dim F(int64_t n) { return Dim::Fixed(n); }
+
+// One formula with its declarations; Lower() gives every input the dtype of
+// each variant in turn (attributes keep theirs).
+struct Formula {
+  std::string name;
+  std::string source;
+  std::vector<InputDecl> inputs;
+  std::vector<AttrDecl> attrs;
+  std::vector<std::string> outputs = {"out"};
+};
+
+std::vector<KernelPlan> Lower(const Formula& f, const std::vector<DType>& dtypes) {
+  std::vector<KernelPlan> plans;
+  for (DType t : dtypes) {
+    std::vector<InputDecl> inputs = f.inputs;
+    for (InputDecl& in : inputs) in.dtype = t;
+    auto graph = formula::Compile(f.source, inputs, f.attrs, f.outputs);
+    EXPECT_TRUE(graph.ok()) << f.name << ": " << graph.status().message();
+    if (!graph.ok()) return {};
+    auto plan = LowerToPlan(*graph, f.name);
+    EXPECT_TRUE(plan.ok()) << f.name << ": " << plan.status().message();
+    if (!plan.ok()) return {};
+    plans.push_back(std::move(*plan));
+  }
+  return plans;
+}
+
+bool Has(const std::string& text, const std::string& piece) { return text.find(piece) != std::string::npos; }
+
+class CudaEmitTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+
+  // Prints `f` for `dtypes` with `params`, checks the text's frame and builds
+  // it with nvcc (skipped without nvcc). Returns the source.
+  std::string PrintAndBuild(const Formula& f, const std::vector<DType>& dtypes, const KernelParams& params = {}) {
+    std::vector<KernelPlan> plans = Lower(f, dtypes);
+    if (plans.size() != dtypes.size()) return "";
+    auto source = EmitCuda(plans, params);
+    EXPECT_TRUE(source.ok()) << f.name << ": " << source.status().message();
+    if (!source.ok()) return "";
+    const std::string& text = *source;
+    EXPECT_EQ(text.rfind("// " + f.name + " (CUDA)", 0), 0u) << text.substr(0, 200);
+    EXPECT_TRUE(Has(text, "built-in compiler"));
+    EXPECT_TRUE(Has(text, "extern \"C\" ANVIL_EXPORT int anvil_kernel(const AnvilCall* call)"));
+    EXPECT_TRUE(Has(text, "ANVIL_ERROR_UNSUPPORTED"));
+    EXPECT_TRUE(Has(text, "cudaGetLastError()"));
+    EXPECT_TRUE(Has(text, "anvil::StreamOf(call)"));
+    for (size_t v = 0; v < dtypes.size(); ++v) EXPECT_TRUE(Has(text, "v" + std::to_string(v) + "::Run(call)"));
+    Build(f.name, text);
+    return text;
+  }
+
+  void Build(const std::string& name, const std::string& text) {
+    auto nvcc = FindNvcc("");
+    if (!nvcc.ok()) {
+      std::printf("[  SKIPPED ] nvcc not found: %s printed but not compiled\n", name.c_str());
+      return;
+    }
+    if (dir_.empty()) {
+      std::string tmpl = (std::filesystem::temp_directory_path() / "anvil-cuda-emit-XXXXXX").string();
+      dir_ = mkdtemp(tmpl.data());
+    }
+    const std::string path = dir_ + "/" + name + ".cu";
+    std::ofstream(path) << text;
+    CudaBuildOptions options;
+    options.nvcc = *nvcc;
+    options.include_dir = ANVIL_SOURCE_INCLUDE_DIR;
+    options.cache_dir = dir_ + "/cache";
+    options.arch = "sm_90a";
+    auto r = BuildCudaCandidate(path, options);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    EXPECT_TRUE(r->ok) << name << ":\n" << r->log << "\n----- source -----\n" << text;
+    EXPECT_TRUE(r->forbidden_imports.empty());
+  }
+
+  std::string dir_;
+};
+
+const std::vector<DType> kFloats = {DType::kF32, DType::kF16, DType::kBF16};
+
+TEST_F(CudaEmitTest, ElementwiseWithBroadcasting) {
+  Formula f{"quick_gelu_gate", "out = x * sigmoid(1.702 * x) * y",
+            {{"x", DType::kF32, {S("B"), S("N")}}, {"y", DType::kF32, {S("N")}}}, {}};
+  const std::string text = PrintAndBuild(f, kFloats);
+  // A grid-stride loop with the dense fast path; no block reduction is launched.
+  EXPECT_TRUE(Has(text, "template <bool kDense>"));
+  EXPECT_TRUE(Has(text, "quick_gelu_gate_kernel<true>"));
+  EXPECT_TRUE(Has(text, "a.stride[1][0] = 0;")) << "y lacks dim 0 of the domain";
+  EXPECT_FALSE(Has(text, "BlockReduce(acc"));
+}
+
+TEST_F(CudaEmitTest, SoftmaxWithTemperature) {
+  Formula f{"softmax_t", "out = softmax(x / t, -1)", {{"x", DType::kF32, {S("R"), S("C")}}}, {{"t", DType::kF32}}};
+  const std::string text = PrintAndBuild(f, kFloats, {{"threads", 1024}});
+  EXPECT_TRUE(Has(text, "constexpr int kThreads = 1024;"));
+  EXPECT_TRUE(Has(text, "anvil::FindAttr(call, \"t\")"));
+  EXPECT_TRUE(Has(text, "BlockReduce(acc"));
+}
+
+TEST_F(CudaEmitTest, RmsNormWithWeight) {
+  Formula f{"rmsnorm", "out = x * rsqrt(mean(x * x, -1, keepdim=True) + eps) * w",
+            {{"x", DType::kF32, {S("R"), S("C")}}, {"w", DType::kF32, {S("C")}}}, {{"eps", DType::kF32}}};
+  PrintAndBuild(f, kFloats, {{"threads", 128}});
+}
+
+TEST_F(CudaEmitTest, LayerNormWithRowMeanOutput) {
+  Formula f{"layernorm_mu",
+            "mu = mean(x, -1, keepdim=True)\n"
+            "out = (x - mu) * rsqrt(var(x, -1, keepdim=True, correction=0) + 1e-5) * w + b",
+            {{"x", DType::kF32, {S("R"), S("C")}}, {"w", DType::kF32, {S("C")}}, {"b", DType::kF32, {S("C")}}},
+            {},
+            {"out", "mu"}};
+  const std::string text = PrintAndBuild(f, {DType::kF32, DType::kBF16});
+  EXPECT_TRUE(Has(text, "if (threadIdx.x == 0)")) << "mu is written once per row";
+  EXPECT_TRUE(Has(text, "a.out1[r] ="));
+}
+
+TEST_F(CudaEmitTest, LogSumExpOverThreeDims) {
+  // Reduces the last two dims of a rank-3 domain: positions unravel over two dims.
+  Formula f{"lse", "out = logsumexp(x, (1, 2))", {{"x", DType::kF32, {S("B"), S("H"), S("C")}}}, {}};
+  PrintAndBuild(f, {DType::kF32, DType::kF64});
+}
+
+TEST_F(CudaEmitTest, Variance) {
+  Formula f{"row_var", "out = var(x, -1)", {{"x", DType::kF32, {S("R"), S("C")}}}, {}};
+  PrintAndBuild(f, {DType::kF32, DType::kF64, DType::kF16});
+}
+
+TEST(CudaEmit, SpaceListsThreadsDefaultFirst) {
+  KernelPlan elementwise;
+  elementwise.passes = 0;
+  KernelPlan rows;
+  rows.passes = 2;
+  const std::vector<KernelParams> e = CudaSpace({elementwise});
+  ASSERT_EQ(e.size(), 3u);
+  EXPECT_EQ(e[0].at("threads"), 256);
+  const std::vector<KernelParams> r = CudaSpace({rows});
+  ASSERT_EQ(r.size(), 4u);
+  EXPECT_EQ(r[0].at("threads"), 256);
+  EXPECT_EQ(r[3].at("threads"), 1024);
+}
+
+TEST(CudaEmit, BadParamsAreInvalidInput) {
+  Formula f{"scale", "out = x * 2.0", {{"x", DType::kF32, {S("N")}}}, {}};
+  std::vector<KernelPlan> plans = Lower(f, {DType::kF32});
+  ASSERT_EQ(plans.size(), 1u);
+  for (const KernelParams& bad : {KernelParams{{"threads", 100}}, KernelParams{{"threads", 2048}},
+                                  KernelParams{{"block", 256}}}) {
+    auto r = EmitCuda(plans, bad);
+    ASSERT_FALSE(r.ok()) << bad.begin()->first << "=" << bad.begin()->second;
+    EXPECT_EQ(r.status().code(), ErrorCode::kInvalidInput) << r.status().message();
+  }
+  EXPECT_EQ(EmitCuda({}, {}).status().code(), ErrorCode::kInvalidInput);
+}
+
+// An input the plan treats as one value per call cannot be read on the host
+// (its data lives on the GPU): the printer refuses rather than print a wrong kernel.
+TEST(CudaEmit, ScalarLevelInputIsUnsupported) {
+  Formula f{"scale", "out = x * 2.0", {{"x", DType::kF32, {S("N")}}}, {}};
+  std::vector<KernelPlan> plans = Lower(f, {DType::kF32});
+  ASSERT_EQ(plans.size(), 1u);
+  bool changed = false;
+  for (KNode& n : plans[0].nodes)
+    if (n.kind == KNode::Kind::kInput) n.level = Level::kScalar, changed = true;
+  ASSERT_TRUE(changed);
+  auto r = EmitCuda(plans, {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), ErrorCode::kUnsupported) << r.status().message();
+  EXPECT_TRUE(Has(r.status().message(), "input x")) << r.status().message();
+}
+
+// A plan that uses a value before computing it is our bug, reported as such
+// instead of as an nvcc error in printed code.
+TEST(CudaEmit, BrokenPlanIsInternal) {
+  Formula f{"row_sum", "out = sum(x, -1)", {{"x", DType::kF32, {S("R"), S("C")}}}, {}};
+  std::vector<KernelPlan> plans = Lower(f, {DType::kF32});
+  ASSERT_EQ(plans.size(), 1u);
+  ASSERT_GT(plans[0].passes, 0);
+  for (KNode& n : plans[0].nodes)
+    if (n.kind == KNode::Kind::kReduce) n.pass = plans[0].passes;  // a pass that never runs
+  auto r = EmitCuda(plans, {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), ErrorCode::kInternal) << r.status().message();
+}
+
+}  // namespace
+}  // namespace anvil::compiler

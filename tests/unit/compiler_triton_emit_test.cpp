@@ -1,0 +1,272 @@
+// Tests of the built-in compiler's Triton printer (compiler/emit_triton.cpp):
+// formulas are compiled, lowered to one plan per dtype variant and printed;
+// the printed file must parse as Python and pass the Triton candidate gate
+// (python/anvil_worker/triton_gate.py, run with the system python3), and has
+// the structure the printer promises. No GPU: running the printed kernels
+// against the reference is the GPU suite's job. The Python checks skip with a
+// line when no python3 is found.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "compiler/emit.h"
+#include "compiler/kernel_plan.h"
+#include "formula/formula.h"
+#include "util/subprocess.h"
+
+namespace anvil::compiler {
+namespace {
+
+using formula::AttrDecl;
+using formula::InputDecl;
+
+Dim S(const char* s) { return Dim::Symbol(s); }
+Dim F(int64_t n) { return Dim::Fixed(n); }
+
+struct Formula {
+  std::string name;
+  std::string source;
+  std::vector<InputDecl> inputs;
+  std::vector<AttrDecl> attrs;
+  std::vector<std::string> outputs = {"out"};
+};
+
+// One plan per dtype in `dtypes` (every input takes the variant's dtype).
+std::vector<KernelPlan> Lower(const Formula& f, const std::vector<DType>& dtypes) {
+  std::vector<KernelPlan> plans;
+  for (DType t : dtypes) {
+    std::vector<InputDecl> inputs = f.inputs;
+    for (InputDecl& in : inputs) in.dtype = t;
+    auto graph = formula::Compile(f.source, inputs, f.attrs, f.outputs);
+    EXPECT_TRUE(graph.ok()) << f.name << ": " << graph.status().message();
+    if (!graph.ok()) return {};
+    auto plan = LowerToPlan(*graph, f.name);
+    EXPECT_TRUE(plan.ok()) << f.name << ": " << plan.status().message();
+    if (!plan.ok()) return {};
+    plans.push_back(std::move(*plan));
+  }
+  return plans;
+}
+
+bool Has(const std::string& text, const std::string& piece) { return text.find(piece) != std::string::npos; }
+
+int Count(const std::string& text, const std::string& piece) {
+  int n = 0;
+  for (size_t pos = text.find(piece); pos != std::string::npos; pos = text.find(piece, pos + 1)) ++n;
+  return n;
+}
+
+// Parses `path` with ast and runs the candidate gate over it; prints what fails.
+constexpr const char* kCheckScript = R"(import ast, sys
+sys.path.insert(0, sys.argv[1])
+from anvil_worker import triton_gate
+path = sys.argv[2]
+src = open(path).read()
+ast.parse(src, filename=path)
+violations = triton_gate.check_source(src, filename=path)
+if violations:
+    print(triton_gate.format_violations(path, violations))
+    sys.exit(1)
+tree = ast.parse(src)
+names = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
+if 'anvil_kernel' not in names:
+    print('no top-level anvil_kernel')
+    sys.exit(1)
+print('gate ok')
+)";
+
+class TritonEmitTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+
+  // Prints `f` for `dtypes` with `params`, checks the frame every file has and
+  // runs the Python checks. Returns the source.
+  std::string Print(const Formula& f, const std::vector<DType>& dtypes, const KernelParams& params = {}) {
+    std::vector<KernelPlan> plans = Lower(f, dtypes);
+    if (plans.size() != dtypes.size()) return "";
+    auto source = EmitTriton(plans, params);
+    EXPECT_TRUE(source.ok()) << f.name << ": " << source.status().message();
+    if (!source.ok()) return "";
+    const std::string& text = *source;
+    EXPECT_EQ(text.rfind("# " + f.name + ":", 0), 0u) << text.substr(0, 200);
+    EXPECT_TRUE(Has(text, "built-in compiler"));
+    EXPECT_TRUE(Has(text, "\ndef anvil_kernel("));
+    EXPECT_TRUE(Has(text, "raise TypeError("));
+    EXPECT_EQ(Count(text, "@triton.jit\ndef _" + f.name + "_v"), static_cast<int>(dtypes.size()));
+    EXPECT_TRUE(Has(text, "tl.program_id(0).to(tl.int64)"));
+    for (size_t v = 0; v < dtypes.size(); ++v) EXPECT_TRUE(Has(text, "return _launch_v" + std::to_string(v) + "("));
+    CheckPython(f.name, text);
+    return text;
+  }
+
+  void CheckPython(const std::string& name, const std::string& text) {
+    std::string python = IsExecutableFile("/usr/bin/python3") ? "/usr/bin/python3" : FindExecutable("python3");
+    if (python.empty()) {
+      std::printf("[  SKIPPED ] python3 not found: %s printed but not parsed\n", name.c_str());
+      return;
+    }
+    if (dir_.empty()) {
+      std::string tmpl = (std::filesystem::temp_directory_path() / "anvil-triton-emit-XXXXXX").string();
+      dir_ = mkdtemp(tmpl.data());
+    }
+    const std::string path = dir_ + "/" + name + ".py";
+    std::ofstream(path) << text;
+    const std::string python_dir = std::string(ANVIL_SOURCE_INCLUDE_DIR) + "/../python";
+    auto r = RunProcess({python, "-c", kCheckScript, python_dir, path}, 60);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    EXPECT_EQ(r->exit_code, 0) << name << ":\n" << r->output << "\n----- source -----\n" << text;
+    EXPECT_TRUE(Has(r->output, "gate ok")) << r->output;
+  }
+
+  std::string dir_;
+};
+
+const std::vector<DType> kFloats = {DType::kF32, DType::kF16, DType::kBF16};
+
+TEST_F(TritonEmitTest, ElementwiseWithBroadcasting) {
+  Formula f{"quick_gelu_gate", "out = x * sigmoid(1.702 * x) * y",
+            {{"x", DType::kF32, {S("B"), S("N")}}, {"y", DType::kF32, {S("N")}}}, {}};
+  const std::string text = Print(f, kFloats, {{"block", 2048}, {"warps", 8}});
+  // A flat grid of BLOCK-wide chunks; no reduction loop.
+  EXPECT_TRUE(Has(text, "_grid = (_rows * _nblk,)"));
+  EXPECT_TRUE(Has(text, "_block = min(2048, "));
+  EXPECT_TRUE(Has(text, "_warps = min(8, "));
+  EXPECT_FALSE(Has(text, "for jc in range(0, L, BLOCK):"));
+  // y lacks the domain's dim 0: no stride argument for it there; x has both.
+  EXPECT_TRUE(Has(text, "x.stride(0), x.stride(1), y.stride(0)"));
+  EXPECT_TRUE(Has(text, "base1 = r * 0"));
+  // Loads convert to f32; stores round to the output dtype of each variant.
+  EXPECT_TRUE(Has(text, ".to(tl.float16), mask=mask)"));
+  EXPECT_TRUE(Has(text, ".to(tl.bfloat16), mask=mask)"));
+  EXPECT_TRUE(Has(text, "tl.extra.cuda.libdevice.exp("));
+  EXPECT_TRUE(Has(text, "x.dtype == torch.float16 and y.dtype == torch.float16"));
+  // Unused or 0 and 1 sizes launch nothing.
+  EXPECT_TRUE(Has(text, "if _rows == 0 or _L == 0:"));
+}
+
+TEST_F(TritonEmitTest, SoftmaxWithTemperature) {
+  Formula f{"softmax_t", "out = softmax(x / t, -1)", {{"x", DType::kF32, {S("R"), S("C")}}},
+            {{"t", DType::kF32}}};
+  const std::string text = Print(f, kFloats);
+  // Two reduction passes (max, then sum of exponentials) and a write loop.
+  EXPECT_EQ(Count(text, "for jc in range(0, L, BLOCK):"), 3 * 3);
+  EXPECT_TRUE(Has(text, "tl.max("));
+  EXPECT_TRUE(Has(text, "tl.sum("));
+  // NaN-propagating max: a NaN lane sticks, and the row value checks for one.
+  EXPECT_TRUE(Has(text, "!= x"));
+  EXPECT_TRUE(Has(text, "float('nan')"));
+  // The temperature travels as the bits of a double.
+  EXPECT_TRUE(Has(text, "_a0 = _f64_bits(float(t))"));
+  EXPECT_TRUE(Has(text, ".to(tl.float64, bitcast=True)"));
+  EXPECT_TRUE(Has(text, "def anvil_kernel(x, out, t):"));
+  EXPECT_TRUE(Has(text, "_grid = (_rows,)"));
+}
+
+TEST_F(TritonEmitTest, RmsNormWithWeight) {
+  Formula f{"rmsnorm",
+            "out = x * rsqrt(mean(x * x, -1, keepdim=True) + eps) * w",
+            {{"x", DType::kF32, {S("R"), S("C")}}, {"w", DType::kF32, {S("C")}}},
+            {{"eps", DType::kF32}}};
+  const std::string text = Print(f, kFloats, {{"block", 4096}, {"warps", 16}});
+  EXPECT_EQ(Count(text, "for jc in range(0, L, BLOCK):"), 2 * 3);  // sum of squares, then the write
+  EXPECT_TRUE(Has(text, "tl.extra.cuda.libdevice.rsqrt("));
+  EXPECT_TRUE(Has(text, "w.stride(0)"));
+  // The row length enters as a scalar (the mean's divisor).
+  EXPECT_TRUE(Has(text, "(tl.full([], 0, tl.int64) + L)"));
+}
+
+TEST_F(TritonEmitTest, LayerNormWithTwoOutputs) {
+  Formula f{"layer_norm_stats",
+            "mu = mean(x, -1, keepdim=True)\n"
+            "out = (x - mu) * rsqrt(var(x, -1, correction=0, keepdim=True) + eps)\n"
+            "mean_out = mean(x, -1)",
+            {{"x", DType::kF32, {S("R"), S("C")}}},
+            {{"eps", DType::kF32}},
+            {"out", "mean_out"}};
+  const std::string text = Print(f, kFloats);
+  EXPECT_TRUE(Has(text, "def anvil_kernel(x, out, mean_out, eps):"));
+  // The element output is written at r * L + j, the row output once at r.
+  EXPECT_TRUE(Has(text, "tl.store(out0_ptr + r * L + j, "));
+  EXPECT_TRUE(Has(text, "tl.store(out1_ptr + r, "));
+}
+
+TEST_F(TritonEmitTest, LogsumexpAndVarRowOutputs) {
+  Formula lse{"lse", "out = logsumexp(x, -1)", {{"x", DType::kF32, {S("R"), S("C")}}}, {}};
+  const std::string a = Print(lse, {DType::kF32, DType::kF64});
+  EXPECT_TRUE(Has(a, "tl.extra.cuda.libdevice.log("));
+  EXPECT_TRUE(Has(a, "x.dtype == torch.float64"));
+  EXPECT_TRUE(Has(a, "tl.full([BLOCK], 0, tl.float64)")) << "f64 accumulates in f64";
+  EXPECT_FALSE(Has(a, "r * L + j")) << "no element output";
+
+  Formula var{"row_var", "out = var(x, -1)", {{"x", DType::kF32, {S("R"), S("C")}}}, {}};
+  const std::string b = Print(var, kFloats);
+  EXPECT_TRUE(Has(b, "tl.store(out0_ptr + r, "));
+}
+
+TEST_F(TritonEmitTest, ReductionOverSeveralDimsUnravelsPositions) {
+  Formula f{"sum_last2", "out = sum(x, [1, 2])", {{"x", DType::kF32, {S("A"), S("B"), S("C")}}}, {}};
+  const std::string text = Print(f, {DType::kF32});
+  EXPECT_TRUE(Has(text, "c2 = rem % D2"));
+  EXPECT_TRUE(Has(text, "joff0 = c1 * s0_1 + c2 * s0_2"));
+}
+
+TEST_F(TritonEmitTest, ManyElementwiseOpsPassTheGate) {
+  Formula f{"many_ops",
+            "a = where(x > 0, gelu(x, approximate='tanh'), elu(x, 0.5)) + hardswish(x) + mish(y)\n"
+            "b = clamp_min(x, 0.5) - maximum(x, y) * softplus(y, 2.0, 10.0) + remainder(x, y) + floor_divide(x, y)\n"
+            "c = round(x) + sign(y) + pow(abs(x), 1.5) + erf(y) + leaky_relu(x) + hardtanh(y) + log1p(abs(y))\n"
+            "out = a + b + c + to(isnan(x) | isinf(y), f32) + to(to(x, i32), f32) + to(x, f16)",
+            {{"x", DType::kF32, {S("B"), S("N")}}, {"y", DType::kF32, {F(1), S("N")}}}, {}};
+  const std::string text = Print(f, {DType::kF32, DType::kF16, DType::kF64});
+  EXPECT_TRUE(Has(text, "propagate_nan=tl.PropagateNan.ALL"));
+  EXPECT_TRUE(Has(text, "tl.extra.cuda.libdevice.rint("));
+  EXPECT_TRUE(Has(text, "tl.extra.cuda.libdevice.fmod("));
+  EXPECT_TRUE(Has(text, "tl.extra.cuda.libdevice.pow("));
+  EXPECT_TRUE(Has(text, "tl.full([], 0.5, tl.float64)")) << "f64 constants keep every bit";
+}
+
+TEST_F(TritonEmitTest, SpaceDefaultFirstAndPruned) {
+  Formula ew{"ew", "out = x + y", {{"x", DType::kF32, {S("N")}}, {"y", DType::kF32, {S("N")}}}, {}};
+  std::vector<KernelParams> e = TritonSpace(Lower(ew, {DType::kF32}));
+  ASSERT_FALSE(e.empty());
+  EXPECT_EQ(e.front(), (KernelParams{{"block", 1024}, {"warps", 4}}));
+  Formula sm{"sm", "out = softmax(x, -1)", {{"x", DType::kF32, {S("R"), S("C")}}}, {}};
+  std::vector<KernelParams> r = TritonSpace(Lower(sm, {DType::kF32}));
+  ASSERT_FALSE(r.empty());
+  EXPECT_EQ(r.front(), (KernelParams{{"block", 1024}, {"warps", 8}}));
+  for (const KernelParams& p : r) {
+    if (p.at("warps") == 16) {
+      EXPECT_GE(p.at("block"), 2048);
+    }
+  }
+  // Every configuration prints.
+  for (const KernelParams& p : r) EXPECT_TRUE(EmitTriton(Lower(sm, {DType::kF32}), p).ok());
+}
+
+TEST_F(TritonEmitTest, UnsupportedOpIsUnsupported) {
+  // Integer pow has no Triton rule: the printer refuses rather than print a float pow.
+  Formula f{"ipow", "out = pow(x, y)", {{"x", DType::kI32, {S("N")}}, {"y", DType::kI32, {S("N")}}}, {}};
+  std::vector<KernelPlan> plans = Lower(f, {DType::kI32});
+  ASSERT_EQ(plans.size(), 1u);
+  auto source = EmitTriton(plans, {});
+  ASSERT_FALSE(source.ok());
+  EXPECT_EQ(source.status().code(), ErrorCode::kUnsupported);
+  EXPECT_TRUE(Has(source.status().message(), "pow")) << source.status().message();
+}
+
+TEST_F(TritonEmitTest, BadParametersAreInvalidInput) {
+  Formula f{"ew2", "out = x * 2", {{"x", DType::kF32, {S("N")}}}, {}};
+  std::vector<KernelPlan> plans = Lower(f, {DType::kF32});
+  ASSERT_EQ(plans.size(), 1u);
+  EXPECT_EQ(EmitTriton(plans, {{"block", 1000}}).status().code(), ErrorCode::kInvalidInput);
+  EXPECT_EQ(EmitTriton(plans, {{"threads", 256}}).status().code(), ErrorCode::kInvalidInput);
+}
+
+}  // namespace
+}  // namespace anvil::compiler

@@ -1,5 +1,5 @@
 # Two commands do everything on a fresh Debian 12 machine:
-#   make demo   install missing packages, build, verify and benchmark the examples
+#   make demo   install missing packages, build, generate a verified fused kernel from a formula
 #   make test   install missing packages, build, run the whole test suite
 # On a GPU machine with PyTorch, Triton and nvcc (no package installs there):
 #   make gpu-test   build against that machine's PyTorch, run the CPU and gpu labels

@@ -1,22 +1,23 @@
 #!/usr/bin/env bash
-# The demo: verify and benchmark every example kernel against LibTorch, then
-# show a deliberately wrong kernel being rejected. Uses its own workspace.
+# The demo: the built-in compiler turns a formula into a fused CPU kernel,
+# verified on every case and timed against LibTorch; then a deliberately
+# wrong kernel is rejected. Uses its own workspace.
 set -uo pipefail
 bin=${1:-build/release/src}
 anvil="$bin/anvil"
 export ANVIL_WORKSPACE=${ANVIL_WORKSPACE:-.anvil}
 
-echo "== Anvil demo: example kernels, verified and timed against LibTorch eager"
+echo "== Anvil demo: a formula in, a verified fused CPU kernel out (the built-in compiler)"
 echo
 status=0
-for dir in examples/*/; do
-  dir=${dir%/}
-  name=$(basename "$dir")
-  [ "$name" = wrong_softmax ] && continue
-  [ -f "$dir/task.toml" ] && [ -f "$dir/kernel.cpp" ] || continue
-  "$anvil" bench "$dir/kernel.cpp" --task "$dir/task.toml" || status=1
-done
-
+mkdir -p "$ANVIL_WORKSPACE"
+# RMSNorm after a residual add (LLaMA), one output per row element; f32.
+"$anvil" gen 'h = x + r
+out = h * rsqrt(mean(h * h, -1, keepdim=True) + eps) * w' \
+  --input 'x: f32[R, C]' --input 'r: f32[R, C]' --input 'w: f32[C]' --attr 'eps: f32 = 1e-6' \
+  --perf 'R=2048, C=2048' --name rmsnorm_residual --out "$ANVIL_WORKSPACE/rmsnorm_residual.cpp" || status=1
+echo "(the kernel, with a header saying how it was verified: $ANVIL_WORKSPACE/rmsnorm_residual.cpp)"
+echo
 echo "== A deliberately wrong kernel (examples/wrong_softmax): Anvil must reject it"
 echo
 "$anvil" verify examples/wrong_softmax/kernel.cpp --task examples/wrong_softmax/task.toml

@@ -165,12 +165,38 @@ Result<std::string> SynthesizeTask(const GenArgs& a) {
   return out.str();
 }
 
+Result<std::string> WithPerformanceShape(const std::string& path, const std::string& perf) {
+  ANVIL_ASSIGN_OR_RETURN(Bindings b, ParseBindings(perf));
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return InvalidInput(fmt::format("{}: {}", path, e.description()));
+  }
+  toml::table shape;
+  for (const auto& [k, v] : b) shape.insert(k, v);
+  toml::table* performance = root["performance"].as_table();
+  if (performance == nullptr) {
+    root.insert("performance", toml::table{{"shapes", toml::array{shape}}});
+  } else {
+    performance->insert_or_assign("shapes", toml::array{shape});
+  }
+  std::stringstream out;
+  out << root << "\n";
+  return out.str();
+}
+
 int RunGen(const CliConfig& config, const GenArgs& args) {
   if (args.formula.empty() == args.task_path.empty())
     return ReportError(InvalidInput("anvil gen takes a formula or --task FILE (one of the two)"));
   Result<Task> task = InvalidInput("no task");
   std::string task_text;
-  if (!args.task_path.empty()) {
+  if (!args.task_path.empty() && !args.perf.empty()) {
+    // The task file with its performance shapes replaced (the worker reads the task's text, so the text changes).
+    auto text = WithPerformanceShape(args.task_path, args.perf);
+    if (!text.ok()) return ReportError(text.status());
+    task = ParseTask(*text, args.task_path);
+  } else if (!args.task_path.empty()) {
     task = LoadTaskFile(args.task_path);
   } else {
     auto text = SynthesizeTask(args);
@@ -285,7 +311,8 @@ void AddGenCommand(CLI::App& app, CliConfig& config, int* exit_code) {
   cmd->add_option("--input,-i", args->inputs, "an input: 'NAME: DTYPE[DIMS]', e.g. 'x: f16[B, N]' (repeat per input)");
   cmd->add_option("--attr,-a", args->attrs, "a scalar attribute: 'NAME: DTYPE = VALUE', e.g. 't: f32 = 0.7'");
   cmd->add_option("--output", args->outputs, "output names (default: the formula's last assignment)");
-  cmd->add_option("--perf", args->perf, "performance shape, e.g. 'R=4096, C=4096' (default: 4096 rows of 4096)");
+  cmd->add_option("--perf", args->perf,
+                  "performance shape, e.g. 'R=4096, C=4096' (default: the task's, or 4096 rows of 4096)");
   cmd->add_option("--task,-t", args->task_path, "a task file instead of a formula")->check(CLI::ExistingFile);
   cmd->add_option("--name", args->name, "the kernel's name (default: from the task, or gen_<hash>)");
   cmd->add_option("--target", args->target, "cpu (C++), cuda (CUDA C++) or triton")

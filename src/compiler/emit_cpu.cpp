@@ -90,10 +90,14 @@ class CpuPrinter {
       s += row;
       for (int pass = 0; pass < p_.passes; ++pass) {
         const std::vector<int> reduces = p_.ReducesInPass(pass);
-        for (int id : reduces)
+        for (int id : reduces) {
           s += fmt::format("    {} {} = {};\n", AccumulatorType(p_.nodes[id]), Acc(id), ReduceIdentity(p_.nodes[id]));
+          if (TracksNan(id)) s += fmt::format("    bool {} = false;\n", NanFlag(id));
+        }
         ANVIL_ASSIGN_OR_RETURN(std::string loop, Loop("0", "L", {}, reduces, /*store=*/false));
         s += loop;
+        for (int id : reduces)
+          if (TracksNan(id)) s += fmt::format("    if ({}) {} = NAN;  // amax/amin propagate NaN\n", NanFlag(id), Acc(id));
         for (int id : reduces)
           s += fmt::format("    const {} {} = static_cast<{}>({});\n", ComputeType(p_.nodes[id].dtype), V(id),
                            ComputeType(p_.nodes[id].dtype), Acc(id));
@@ -125,6 +129,12 @@ class CpuPrinter {
 
  private:
   static std::string Acc(int id) { return "acc" + std::to_string(id); }
+  static std::string NanFlag(int id) { return "nan" + std::to_string(id); }
+  // A floating max or min: reduced without NaN (vectorisable), NaN tracked beside it.
+  bool TracksNan(int id) const {
+    const KNode& n = p_.nodes[id];
+    return (n.op == formula::Op::kAmax || n.op == formula::Op::kAmin) && IsFloating(n.operand_dtype);
+  }
 
   std::string Product(int from, int to) const {
     std::string s;
@@ -202,22 +212,37 @@ class CpuPrinter {
       }
       for (int id : reduces) {
         const KNode& n = p_.nodes[id];
-        body += fmt::format("      {0} = {1};\n", Acc(id),
-                            ReduceUpdate(n, Acc(id), fmt::format("static_cast<{}>({})", AccumulatorType(n),
-                                                                 V(n.operands[0]))));
+        const std::string v = fmt::format("static_cast<{}>({})", AccumulatorType(n), V(n.operands[0]));
+        if (TracksNan(id)) {
+          // max/min ignoring NaN (an OpenMP max/min reduction), and a flag that NaN was seen.
+          body += fmt::format("      {0} = {1} {2} {0} ? {1} : {0};\n", Acc(id), v, n.op == formula::Op::kAmax ? ">" : "<");
+          body += fmt::format("      {0} = {0} || ({1} != {1});\n", NanFlag(id), v);
+        } else {
+          body += fmt::format("      {0} = {1};\n", Acc(id), ReduceUpdate(n, Acc(id), v));
+        }
       }
       if (store)
         for (size_t o = 0; o < p_.outputs.size(); ++o)
           if (p_.outputs[o].per_element)
             body += fmt::format("      q{}[r * L + j] = {};\n", o,
                                 StoreAs(p_.outputs[o].dtype, CastTo(p_.outputs[o].node, p_.outputs[o].dtype)));
-      // Sums vectorise as a simd reduction; max/min keep their NaN rule in plain code.
-      std::vector<std::string> sums;
-      for (int id : reduces)
-        if (p_.nodes[id].op == formula::Op::kSum) sums.push_back(Acc(id));
-      std::string pragma = unit ? (sums.empty() ? "#pragma omp simd\n"
-                                                : fmt::format("#pragma omp simd reduction(+ : {})\n", fmt::join(sums, ", ")))
-                                : "";
+      // Every accumulator is a declared simd reduction (a carried value that is not one
+      // would be undefined under `omp simd`); a reduction without a clause (a product,
+      // an integer max) keeps the loop scalar.
+      std::vector<std::string> clauses;
+      bool simd = unit;
+      for (int id : reduces) {
+        const formula::Op op = p_.nodes[id].op;
+        if (op == formula::Op::kSum) {
+          clauses.push_back(fmt::format("reduction(+ : {})", Acc(id)));
+        } else if (TracksNan(id)) {
+          clauses.push_back(fmt::format("reduction({} : {}) reduction(|| : {})", op == formula::Op::kAmax ? "max" : "min",
+                                        Acc(id), NanFlag(id)));
+        } else {
+          simd = false;
+        }
+      }
+      std::string pragma = simd ? fmt::format("#pragma omp simd {}\n", fmt::join(clauses, " ")) : "";
       std::string loop = fmt::format("{}    for (int64_t j = {}; j < {}; ++j) {{\n{}    }}\n", pragma, from, to, body);
       if (p_.reduced_dims == 1)
         out += unit ? "    if (unit) {\n" + Indent(loop) + "    } else {\n" : Indent(loop) + "    }\n";

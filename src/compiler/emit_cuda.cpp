@@ -9,14 +9,20 @@
 //     scalar nodes, which the host computes once per call (Python number
 //     semantics, as the formula IR says);
 //   - an elementwise plan (passes == 0) is one grid-stride loop over the
-//     flat (row, position) index. When every input is dense in the domain
-//     (the common contiguous case) its offset is the flat index itself
-//     (`kDense`); otherwise the index is unravelled into coordinates and
-//     dotted with the strides (int64 throughout);
-//   - a row plan (passes > 0) runs one block per row (grid-stride over rows):
-//     each pass is a block-stride loop folding the pass's reductions into
-//     per-thread accumulators, then a block reduction (warp shuffles, one
-//     value per warp in shared memory) that combines with the same update
+//     flat (row, position) index, kItems (the "items" parameter) coalesced
+//     elements per thread and iteration: all their inputs are loaded into
+//     registers first, so that many loads are in flight, then each is
+//     computed and stored. When every input is dense in the domain (the
+//     common contiguous case) its offset is the flat index itself (`kDense`;
+//     no division unless a row index is needed); otherwise the index is
+//     unravelled into coordinates and dotted with the strides (int64);
+//   - a row plan (passes > 0) runs one block per row (grid-stride over rows).
+//     A row of at most blockDim.x * kRowItems positions (chosen at launch)
+//     is loaded once into per-thread registers and every pass reads those;
+//     a longer row is re-read by each pass in tiles of kItems positions per
+//     thread. Each pass folds its reductions into per-thread accumulators
+//     (double for floating sums), then a block reduction (warp shuffles, one
+//     value per warp in shared memory) combines with the same update
 //     expression as the fold, so NaN rules hold; every thread then has the
 //     row value and computes the row nodes of that stage. A last loop writes
 //     element outputs; thread 0 writes row outputs at r. Empty rows (L = 0)
@@ -36,6 +42,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -49,6 +56,7 @@ namespace anvil::compiler {
 namespace {
 
 constexpr int64_t kDefaultThreads = 256;
+constexpr int64_t kDefaultItems = 4;
 // Grid cap of the elementwise loop: past it each thread takes several elements.
 constexpr int64_t kMaxElementwiseBlocks = 1 << 20;
 
@@ -113,7 +121,8 @@ std::string DLCheck(const std::string& tensor, DType t) {
 // Prints the namespace of one variant: Args, combine functors, the kernel and Run().
 class VariantPrinter {
  public:
-  VariantPrinter(const KernelPlan& plan, int index) : p_(plan), index_(index), ready_(plan.nodes.size(), false) {}
+  VariantPrinter(const KernelPlan& plan, int index)
+      : p_(plan), index_(index), ready_(plan.nodes.size(), false), preloaded_(plan.nodes.size(), false) {}
 
   Result<std::string> Print() {
     n_ = p_.rank;
@@ -127,6 +136,8 @@ class VariantPrinter {
                    N(static_cast<int64_t>(in.broadcast.size())) + " broadcast flags in a rank-" + N(n_) +
                    " domain");
     for (const KNode& node : p_.nodes) {
+      if (node.kind == KNode::Kind::kInput && (node.index < 0 || node.index >= static_cast<int>(p_.inputs.size())))
+        return Bad("node %" + N(&node - p_.nodes.data()) + " reads the unknown input #" + N(node.index));
       if (node.kind == KNode::Kind::kInput && node.level == Level::kScalar)
         return Unsupported("CUDA printer, plan " + p_.name + ": input " + InputName(node.index) +
                            " is used as a per-call scalar; the host cannot read device memory to compute it");
@@ -145,7 +156,11 @@ class VariantPrinter {
     PrintArgs();
     ANVIL_RETURN_IF_ERROR(PrintCombines());
     if (p_.HasReductions()) {
-      ANVIL_RETURN_IF_ERROR(PrintRowKernel());
+      const std::vector<bool> start = ready_;
+      ANVIL_RETURN_IF_ERROR(PrintRowKernel(/*regs=*/true));
+      ready_ = start;
+      ANVIL_RETURN_IF_ERROR(PrintRowKernel(/*regs=*/false));
+      ready_ = start;
     } else {
       ANVIL_RETURN_IF_ERROR(PrintElementwiseKernel());
     }
@@ -163,6 +178,7 @@ class VariantPrinter {
   }
   // The kernel's name, which profilers show: the plan's.
   std::string Kernel() const { return p_.name + "_kernel"; }
+  std::string RegsKernel() const { return p_.name + "_regs_kernel"; }
   // True when some load of input i is per element (else it is read once per row).
   bool ReadPerElement(int i) const {
     for (const KNode& node : p_.nodes)
@@ -249,6 +265,10 @@ class VariantPrinter {
     switch (node.kind) {
       case KNode::Kind::kInput: {
         if (node.index < 0 || node.index >= static_cast<int>(p_.inputs.size())) return Bad("unknown input");
+        if (preloaded_[id]) {  // loaded into ld<id>[u] by the tile's load loop
+          expr = "ld" + N(id) + "[u]";
+          break;
+        }
         const std::string off = node.level == Level::kElement ? "eo" + N(node.index) : "rb" + N(node.index);
         expr = LoadAs(node.dtype, "a.in" + N(node.index) + "[" + off + "]");
         break;
@@ -416,56 +436,259 @@ class VariantPrinter {
 
   // ---- kernels ---------------------------------------------------------------
 
+  // The kInput nodes among `nodes`, in order.
+  std::vector<int> InputNodesOf(const std::vector<int>& nodes) const {
+    std::vector<int> ids;
+    for (int id : nodes)
+      if (p_.nodes[id].kind == KNode::Kind::kInput) ids.push_back(id);
+    return ids;
+  }
+  // The inputs that the element-level nodes among `loads` read.
+  std::set<int> ElementInputIndices(const std::vector<int>& loads) const {
+    std::set<int> s;
+    for (int id : loads)
+      if (p_.nodes[id].level == Level::kElement) s.insert(p_.nodes[id].index);
+    return s;
+  }
+
+  // Declares a tile's registers, `T ld<id>[count]` per input node: indexed
+  // only by unrolled loops, so they stay in registers.
+  void PrintTileRegisters(const std::vector<int>& loads, const std::string& count, const std::string& indent) {
+    for (int id : loads)
+      out_ << indent << ComputeType(p_.nodes[id].dtype) << " ld" << id << "[" << count << "];" << Origin(id) << "\n";
+  }
+  // `ld<id>[u] = <load>` for the nodes of `level` among `loads`, at eo<i> (element) or rb<i> (row).
+  void PrintTileLoads(const std::vector<int>& loads, Level level, const std::string& indent) {
+    for (int id : loads) {
+      const KNode& node = p_.nodes[id];
+      if (node.level != level) continue;
+      const std::string off = (level == Level::kElement ? "eo" : "rb") + N(node.index);
+      out_ << indent << "ld" << id << "[u] = " << LoadAs(node.dtype, "a.in" + N(node.index) + "[" + off + "]")
+           << ";\n";
+    }
+  }
+  void SetPreloaded(const std::vector<int>& loads, bool on) {
+    for (int id : loads) preloaded_[id] = on;
+  }
+
   Status PrintElementwiseKernel() {
-    out_ << "// One grid-stride loop over the flat index e = r * L + j. kDense: every\n"
-            "// element input's offset is e and every row input's is r (no unravelling).\n"
+    const std::vector<int> targets = ElementOutputNodes();
+    const std::vector<int> elements = p_.ElementNodesFor(targets);
+    const bool row_outputs = HasRowOutputs();
+    // Every input node the items read: row-level ones (stage -1 row nodes,
+    // computed per item here) and element-level ones.
+    std::vector<int> loads = InputNodesOf(p_.RowNodesAfter(-1));
+    for (int id : InputNodesOf(elements)) loads.push_back(id);
+    const std::set<int> element_inputs = ElementInputIndices(loads);
+    std::set<int> row_inputs;
+    for (int id : loads)
+      if (p_.nodes[id].level == Level::kRow) row_inputs.insert(p_.nodes[id].index);
+    std::set<int> based = row_inputs;  // inputs whose row base the strided path unravels
+    based.insert(element_inputs.begin(), element_inputs.end());
+
+    out_ << "// A grid-stride loop over the flat index e = r * L + j, kItems elements per\n"
+            "// thread and iteration (coalesced: e = base + u * blockDim.x). Every item's inputs\n"
+            "// are loaded into registers first, so that kItems loads per input are in flight,\n"
+            "// then each item is computed and stored. kDense: every element input's offset is\n"
+            "// e and every row input's is r (no unravelling; no division unless r is needed).\n"
          << "template <bool kDense>\n"
          << "__global__ void __launch_bounds__(kThreads) " << Kernel() << "(const Args a) {\n";
     ANVIL_RETURN_IF_ERROR(PrintDeviceScalars("  "));
-    const std::vector<int> targets = ElementOutputNodes();
-    const std::vector<int> elements = p_.ElementNodesFor(targets);
-    const std::set<int> element_inputs = ElementInputsOf(elements);
-    const bool row_outputs = HasRowOutputs();
     out_ << "  const int64_t L = a.row_length;\n"
+         << "  (void)L;\n"
          << "  const int64_t total = a.rows * a.iter_length;\n"
-         << "  for (int64_t e = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; e < total;\n"
-         << "       e += static_cast<int64_t>(gridDim.x) * blockDim.x) {\n"
-         << "    const int64_t r = e / a.iter_length;\n"
-         << "    const int64_t j = e - r * a.iter_length;\n"
-         << "    (void)L; (void)j;\n";
-    // Offsets: row bases for every input, element offsets for the element inputs.
-    std::set<int> all = AllInputs();
-    if (!all.empty()) {
-      out_ << "    int64_t";
-      for (int i : all) out_ << (i ? ", rb" : " rb") << i << " = 0";
-      for (int i : element_inputs) out_ << ", eo" << i << " = 0";
-      out_ << ";\n    if constexpr (kDense) {\n";
-      for (int i : all)
-        if (!ReadPerElement(i)) out_ << "      rb" << i << " = r;\n";
-      for (int i : element_inputs) out_ << "      eo" << i << " = e;\n";
-      out_ << "    } else {\n";
-      PrintUnravel("r", 0, n_ - k_, all, "rb", "      ");
-      for (int i : element_inputs) out_ << "      eo" << i << " = rb" << i << ";\n";
-      PrintUnravel("j", n_ - k_, n_, element_inputs, "eo", "      ");
-      out_ << "    }\n";
-      out_ << "    (void)rb0;\n";
-    }
-    ANVIL_RETURN_IF_ERROR(PrintRowNodes(-1, "    "));
-    std::vector<bool> before = ready_;
-    std::string indent = "    ";
-    if (!targets.empty()) {
-      if (row_outputs) {
-        out_ << "    if (j < L) {  // iter_length is 1 for L = 0, so that empty rows still write their row outputs\n";
-        indent = "      ";
+         << "  const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x * kItems;\n"
+         << "  for (int64_t base = static_cast<int64_t>(blockIdx.x) * blockDim.x * kItems + threadIdx.x; base < total;\n"
+         << "       base += step) {\n";
+    if (!loads.empty()) {
+      PrintTileRegisters(loads, "kItems", "    ");
+      out_ << "    #pragma unroll\n"
+           << "    for (int u = 0; u < kItems; ++u) {\n"
+           << "      const int64_t e = base + static_cast<int64_t>(u) * blockDim.x;\n"
+           << "      if (e >= total) continue;\n"
+           << "      if constexpr (kDense) {\n";
+      // Element loads of an empty row (one iteration for its row outputs) would be out of bounds.
+      const std::string guard = "if (j < L) {  // iter_length is 1 for L = 0: empty rows have no elements\n";
+      if (row_outputs || !row_inputs.empty()) out_ << "        const int64_t r = e / a.iter_length;\n";
+      if (row_outputs) out_ << "        const int64_t j = e - r * a.iter_length;\n";
+      for (int i : row_inputs) out_ << "        const int64_t rb" << i << " = r;\n";
+      PrintTileLoads(loads, Level::kRow, "        ");
+      if (!element_inputs.empty()) {
+        std::string ind = "        ";
+        if (row_outputs) out_ << ind << guard, ind += "  ";
+        for (int i : element_inputs) out_ << ind << "const int64_t eo" << i << " = e;\n";
+        PrintTileLoads(loads, Level::kElement, ind);
+        if (row_outputs) out_ << "        }\n";
       }
-      ANVIL_RETURN_IF_ERROR(PrintElementNodes(elements, indent));
-      for (size_t o = 0; o < p_.outputs.size(); ++o)
-        if (p_.outputs[o].per_element) ANVIL_RETURN_IF_ERROR(PrintStore(o, "e", indent));
-      if (row_outputs) out_ << "    }\n";
+      out_ << "      } else {\n"
+           << "        const int64_t r = e / a.iter_length;\n"
+           << "        const int64_t j = e - r * a.iter_length;\n"
+           << "        (void)r; (void)j;\n";
+      if (!based.empty()) {
+        out_ << "        int64_t";
+        bool first = true;
+        for (int i : based) out_ << (first ? " rb" : ", rb") << i << " = 0", first = false;
+        out_ << ";\n";
+        PrintUnravel("r", 0, n_ - k_, based, "rb", "        ");
+      }
+      PrintTileLoads(loads, Level::kRow, "        ");
+      if (!element_inputs.empty()) {
+        std::string ind = "        ";
+        if (row_outputs) out_ << ind << guard, ind += "  ";
+        out_ << ind << "int64_t";
+        bool first = true;
+        for (int i : element_inputs) out_ << (first ? " eo" : ", eo") << i << " = rb" << i, first = false;
+        out_ << ";\n";
+        PrintUnravel("j", n_ - k_, n_, element_inputs, "eo", ind);
+        PrintTileLoads(loads, Level::kElement, ind);
+        if (row_outputs) out_ << "        }\n";
+      }
+      out_ << "      }\n"
+           << "    }\n";
     }
-    ready_ = before;
+    // Compute and store each item from the registers.
+    out_ << "    #pragma unroll\n"
+         << "    for (int u = 0; u < kItems; ++u) {\n"
+         << "      const int64_t e = base + static_cast<int64_t>(u) * blockDim.x;\n"
+         << "      if (e >= total) continue;\n";
+    if (row_outputs)
+      out_ << "      const int64_t r = e / a.iter_length;\n"
+           << "      const int64_t j = e - r * a.iter_length;\n";
+    const std::vector<bool> outer = ready_;
+    SetPreloaded(loads, true);
+    Status st = PrintRowNodes(-1, "      ");
+    const std::vector<bool> in_item = ready_;
+    std::string indent = "      ";
+    if (st.ok() && !targets.empty()) {
+      if (row_outputs) out_ << "      if (j < L) {\n", indent = "        ";
+      st = PrintElementNodes(elements, indent);
+      for (size_t o = 0; st.ok() && o < p_.outputs.size(); ++o)
+        if (p_.outputs[o].per_element) st = PrintStore(o, "e", indent);
+      if (row_outputs) out_ << "      }\n";
+    }
+    SetPreloaded(loads, false);
+    ANVIL_RETURN_IF_ERROR(st);
+    ready_ = in_item;  // element values are in scope only inside their block
     if (row_outputs) {
-      out_ << "    if (j == 0) {\n";
+      out_ << "      if (j == 0) {\n";
+      for (size_t o = 0; o < p_.outputs.size(); ++o)
+        if (!p_.outputs[o].per_element) ANVIL_RETURN_IF_ERROR(PrintStore(o, "r", "        "));
+      out_ << "      }\n";
+    }
+    ready_ = outer;
+    out_ << "    }\n  }\n}\n\n";
+    return Status::Ok();
+  }
+
+  // One loop over the row's positions j that computes `elements` and then
+  // prints `body` (folds or stores) per position.
+  //   regs: the row's inputs are in ld<id>[u] already (j = threadIdx.x + u * blockDim.x,
+  //         u < kRowItems); one unrolled loop over them.
+  //   streaming: a block-stride loop over tiles of kItems positions per thread
+  //         (coalesced); each tile first loads every item's inputs into registers, so
+  //         that kItems loads per input are in flight, then computes them.
+  Status PrintRowLoop(const std::vector<int>& elements, bool regs,
+                      const std::function<Status(const std::string& indent)>& body) {
+    const std::vector<bool> before = ready_;
+    if (regs) {
+      out_ << "    #pragma unroll\n"
+           << "    for (int u = 0; u < kRowItems; ++u) {\n"
+           << "      const int64_t j = threadIdx.x + static_cast<int64_t>(u) * blockDim.x;\n"
+           << "      if (j >= L) continue;\n";
+      ANVIL_RETURN_IF_ERROR(PrintElementNodes(elements, "      "));
+      ANVIL_RETURN_IF_ERROR(body("      "));
+      out_ << "    }\n";
+      ready_ = before;
+      return Status::Ok();
+    }
+    const std::vector<int> loads = InputNodesOf(elements);
+    out_ << "    for (int64_t j0 = threadIdx.x; j0 < L; j0 += static_cast<int64_t>(kItems) * blockDim.x) {\n";
+    if (!loads.empty()) {
+      PrintTileRegisters(loads, "kItems", "      ");
+      out_ << "      #pragma unroll\n"
+           << "      for (int u = 0; u < kItems; ++u) {\n"
+           << "        const int64_t j = j0 + static_cast<int64_t>(u) * blockDim.x;\n"
+           << "        if (j >= L) continue;\n";
+      PrintElementOffsets(ElementInputIndices(loads), "        ");
+      PrintTileLoads(loads, Level::kElement, "        ");
+      out_ << "      }\n";
+    }
+    out_ << "      #pragma unroll\n"
+         << "      for (int u = 0; u < kItems; ++u) {\n"
+         << "        const int64_t j = j0 + static_cast<int64_t>(u) * blockDim.x;\n"
+         << "        if (j >= L) continue;\n";
+    SetPreloaded(loads, true);
+    Status st = PrintElementNodes(elements, "        ");
+    if (st.ok()) st = body("        ");
+    SetPreloaded(loads, false);
+    ANVIL_RETURN_IF_ERROR(st);
+    out_ << "      }\n"
+         << "    }\n";
+    ready_ = before;
+    return Status::Ok();
+  }
+
+  // The row kernel. regs: the register-resident variant (template <int
+  // kRowItems>) for rows of at most blockDim.x * kRowItems positions: each
+  // thread loads its positions' inputs once and every pass reads registers.
+  // Otherwise the streaming variant for rows of any length: every pass
+  // re-reads the row (from L2 when it fits).
+  Status PrintRowKernel(bool regs) {
+    if (regs) {
+      out_ << "// One block per row (grid-stride over rows), the row in registers: thread t holds\n"
+              "// positions t + u * blockDim.x (u < kRowItems), loaded once; "
+           << p_.passes << " pass(es) over\n// the registers, each followed by a block reduction.\n"
+           << "template <int kRowItems>\n";
+    } else {
+      out_ << "// One block per row (grid-stride over rows), for rows too long for registers; " << p_.passes
+           << "\n// pass(es) over the row, each a block-stride loop and a block reduction.\n";
+    }
+    out_ << "__global__ void __launch_bounds__(kThreads) " << (regs ? RegsKernel() : Kernel()) << "(const Args a) {\n"
+         << "  __shared__ __align__(8) unsigned char scratch[anvil_gen::kScratchBytes];\n";
+    ANVIL_RETURN_IF_ERROR(PrintDeviceScalars("  "));
+    out_ << "  const int64_t L = a.row_length;\n"
+         << "  (void)L;\n"
+         << "  for (int64_t r = blockIdx.x; r < a.rows; r += gridDim.x) {\n";
+    PrintRowBases("    ");
+    ANVIL_RETURN_IF_ERROR(PrintRowNodes(-1, "    "));
+
+    // Per pass, its reductions and the element nodes their operands need.
+    std::vector<std::vector<int>> pass_reduces(p_.passes), pass_elements(p_.passes);
+    std::vector<int> everything = ElementOutputNodes();  // targets of every loop, for the register loads
+    for (int pass = 0; pass < p_.passes; ++pass) {
+      pass_reduces[pass] = p_.ReducesInPass(pass);
+      if (pass_reduces[pass].empty()) return Bad("pass " + N(pass) + " has no reduction");
+      std::vector<int> operands;
+      for (int id : pass_reduces[pass]) {
+        if (p_.nodes[id].operands.size() != 1)
+          return Bad("reduction %" + N(id) + " has " + N(p_.nodes[id].operands.size()) + " operands");
+        operands.push_back(p_.nodes[id].operands[0]);
+      }
+      // ElementNodesFor lists element nodes only, so the targets are the operands.
+      pass_elements[pass] = p_.ElementNodesFor(operands);
+      everything.insert(everything.end(), operands.begin(), operands.end());
+    }
+    std::vector<int> loads;
+    if (regs) {
+      loads = InputNodesOf(p_.ElementNodesFor(everything));
+      if (!loads.empty()) {
+        out_ << "    // the row's inputs, read once\n";
+        PrintTileRegisters(loads, "kRowItems", "    ");
+        out_ << "    #pragma unroll\n"
+             << "    for (int u = 0; u < kRowItems; ++u) {\n"
+             << "      const int64_t j = threadIdx.x + static_cast<int64_t>(u) * blockDim.x;\n"
+             << "      if (j >= L) continue;\n";
+        PrintElementOffsets(ElementInputIndices(loads), "      ");
+        PrintTileLoads(loads, Level::kElement, "      ");
+        out_ << "    }\n";
+      }
+      SetPreloaded(loads, true);
+    }
+    Status st = PrintRowPasses(regs, pass_reduces, pass_elements);
+    SetPreloaded(loads, false);
+    ANVIL_RETURN_IF_ERROR(st);
+    if (HasRowOutputs()) {
+      out_ << "    if (threadIdx.x == 0) {\n";
       for (size_t o = 0; o < p_.outputs.size(); ++o)
         if (!p_.outputs[o].per_element) ANVIL_RETURN_IF_ERROR(PrintStore(o, "r", "      "));
       out_ << "    }\n";
@@ -474,45 +697,24 @@ class VariantPrinter {
     return Status::Ok();
   }
 
-  Status PrintRowKernel() {
-    out_ << "// One block per row (grid-stride over rows); " << p_.passes
-         << " pass(es) over the row, each a block-stride loop and a block reduction.\n"
-         << "__global__ void __launch_bounds__(kThreads) " << Kernel() << "(const Args a) {\n"
-         << "  __shared__ __align__(8) unsigned char scratch[anvil_gen::kScratchBytes];\n";
-    ANVIL_RETURN_IF_ERROR(PrintDeviceScalars("  "));
-    out_ << "  const int64_t L = a.row_length;\n"
-         << "  (void)L;\n"
-         << "  for (int64_t r = blockIdx.x; r < a.rows; r += gridDim.x) {\n";
-    PrintRowBases("    ");
-    ANVIL_RETURN_IF_ERROR(PrintRowNodes(-1, "    "));
+  // The passes of a row and the loop writing its element outputs.
+  Status PrintRowPasses(bool regs, const std::vector<std::vector<int>>& pass_reduces,
+                        const std::vector<std::vector<int>>& pass_elements) {
     for (int pass = 0; pass < p_.passes; ++pass) {
-      const std::vector<int> reduces = p_.ReducesInPass(pass);
-      if (reduces.empty()) return Bad("pass " + N(pass) + " has no reduction");
+      const std::vector<int>& reduces = pass_reduces[pass];
       out_ << "    // pass " << pass << "\n";
       for (int id : reduces)
         out_ << "    " << AccumulatorType(p_.nodes[id]) << " acc" << id << " = " << ReduceIdentity(p_.nodes[id])
              << ";\n";
-      // The loop computes what the reductions' operands need (ElementNodesFor
-      // lists element nodes only, so the targets are the operands).
-      std::vector<int> operands;
-      for (int id : reduces) {
-        if (p_.nodes[id].operands.size() != 1)
-          return Bad("reduction %" + N(id) + " has " + N(p_.nodes[id].operands.size()) + " operands");
-        operands.push_back(p_.nodes[id].operands[0]);
-      }
-      const std::vector<int> elements = p_.ElementNodesFor(operands);
-      std::vector<bool> before = ready_;
-      out_ << "    for (int64_t j = threadIdx.x; j < L; j += blockDim.x) {\n";
-      PrintElementOffsets(ElementInputsOf(elements), "      ");
-      ANVIL_RETURN_IF_ERROR(PrintElementNodes(elements, "      "));
-      for (int id : reduces) {
-        const KNode& node = p_.nodes[id];
-        ANVIL_RETURN_IF_ERROR(RequireReady(node.operands[0], "reduction %" + N(id)));
-        out_ << "      acc" << id << " = Combine" << id << "{}(acc" << id << ", static_cast<" << AccumulatorType(node)
-             << ">(v" << node.operands[0] << "));\n";
-      }
-      out_ << "    }\n";
-      ready_ = before;
+      ANVIL_RETURN_IF_ERROR(PrintRowLoop(pass_elements[pass], regs, [&](const std::string& indent) {
+        for (int id : reduces) {
+          const KNode& node = p_.nodes[id];
+          ANVIL_RETURN_IF_ERROR(RequireReady(node.operands[0], "reduction %" + N(id)));
+          out_ << indent << "acc" << id << " = Combine" << id << "{}(acc" << id << ", static_cast<"
+               << AccumulatorType(node) << ">(v" << node.operands[0] << "));\n";
+        }
+        return Status::Ok();
+      }));
       for (int id : reduces) {
         const KNode& node = p_.nodes[id];
         out_ << "    const " << ComputeType(node.dtype) << " v" << id << " = static_cast<" << ComputeType(node.dtype)
@@ -523,26 +725,13 @@ class VariantPrinter {
       ANVIL_RETURN_IF_ERROR(PrintRowNodes(pass, "    "));
     }
     const std::vector<int> targets = ElementOutputNodes();
-    if (!targets.empty()) {
-      const std::vector<int> elements = p_.ElementNodesFor(targets);
-      std::vector<bool> before = ready_;
-      out_ << "    // element outputs\n"
-           << "    for (int64_t j = threadIdx.x; j < L; j += blockDim.x) {\n";
-      PrintElementOffsets(ElementInputsOf(elements), "      ");
-      ANVIL_RETURN_IF_ERROR(PrintElementNodes(elements, "      "));
+    if (targets.empty()) return Status::Ok();
+    out_ << "    // element outputs\n";
+    return PrintRowLoop(p_.ElementNodesFor(targets), regs, [&](const std::string& indent) {
       for (size_t o = 0; o < p_.outputs.size(); ++o)
-        if (p_.outputs[o].per_element) ANVIL_RETURN_IF_ERROR(PrintStore(o, "r * L + j", "      "));
-      out_ << "    }\n";
-      ready_ = before;
-    }
-    if (HasRowOutputs()) {
-      out_ << "    if (threadIdx.x == 0) {\n";
-      for (size_t o = 0; o < p_.outputs.size(); ++o)
-        if (!p_.outputs[o].per_element) ANVIL_RETURN_IF_ERROR(PrintStore(o, "r", "      "));
-      out_ << "    }\n";
-    }
-    out_ << "  }\n}\n\n";
-    return Status::Ok();
+        if (p_.outputs[o].per_element) ANVIL_RETURN_IF_ERROR(PrintStore(o, "r * L + j", indent));
+      return Status::Ok();
+    });
   }
 
   // ---- host ------------------------------------------------------------------
@@ -634,13 +823,20 @@ class VariantPrinter {
            << "  int threads = kThreads;\n"
            << "  while (threads > 32 && threads / 2 >= row_length) threads /= 2;\n"
            << "  const unsigned blocks = static_cast<unsigned>(std::min<int64_t>(rows, 2147483647));\n"
-           << "  " << Kernel() << "<<<blocks, threads, 0, anvil::StreamOf(call)>>>(a);\n";
+           << "  // A row of at most threads * kRowItems positions is read once, into registers.\n"
+           << "  if (row_length <= static_cast<int64_t>(threads) * 4) {\n"
+           << "    " << RegsKernel() << "<4><<<blocks, threads, 0, anvil::StreamOf(call)>>>(a);\n"
+           << "  } else if (row_length <= static_cast<int64_t>(threads) * kMaxRowItems) {\n"
+           << "    " << RegsKernel() << "<kMaxRowItems><<<blocks, threads, 0, anvil::StreamOf(call)>>>(a);\n"
+           << "  } else {\n"
+           << "    " << Kernel() << "<<<blocks, threads, 0, anvil::StreamOf(call)>>>(a);\n"
+           << "  }\n";
     } else {
       out_ << "  // Row outputs of empty rows are still written: one iteration per row.\n"
            << "  a.iter_length = " << (HasRowOutputs() ? "row_length == 0 ? 1 : row_length" : "row_length") << ";\n"
            << "  const int64_t total = rows * a.iter_length;\n"
            << "  if (total == 0) return ANVIL_OK;\n"
-           << "  const unsigned blocks = static_cast<unsigned>(std::min<int64_t>(anvil::CeilDiv(total, kThreads), "
+           << "  const unsigned blocks = static_cast<unsigned>(std::min<int64_t>(anvil::CeilDiv(total, kThreads * kItems), "
            << kMaxElementwiseBlocks << "));\n"
            << "  bool dense = true;  // every input's offset is the flat index (element inputs) or the row (row inputs)\n";
       for (size_t i = 0; i < p_.inputs.size(); ++i) {
@@ -665,6 +861,7 @@ class VariantPrinter {
   int index_;
   int n_ = 0, k_ = 0;
   std::vector<bool> ready_;  // node ids whose v<id> is in scope where printing is
+  std::vector<bool> preloaded_;  // kInput nodes read from ld<id>[u] (the tile's registers) where printing is
   std::vector<bool> device_, host_;  // scalar nodes the kernel / the host needs
   std::ostringstream out_;
 };
@@ -719,32 +916,50 @@ __device__ T BlockReduce(T v, T identity, F f, unsigned char* scratch_bytes) {
 
 )cu";
 
-Result<int64_t> ThreadsParam(const KernelParams& params) {
-  int64_t threads = kDefaultThreads;
+struct CudaParams {
+  int64_t threads = kDefaultThreads;  // per block
+  int64_t items = kDefaultItems;      // positions per thread and loop iteration (loads in flight)
+};
+
+Result<CudaParams> ParseParams(const KernelParams& params) {
+  CudaParams p;
   for (const auto& [key, value] : params) {
-    if (key != "threads")
-      return InvalidInput("CUDA printer: unknown parameter '" + key + "' (it knows: threads)");
-    threads = value;
+    if (key == "threads") {
+      p.threads = value;
+    } else if (key == "items") {
+      p.items = value;
+    } else {
+      return InvalidInput("CUDA printer: unknown parameter '" + key + "' (it knows: threads, items)");
+    }
   }
-  if (threads < 32 || threads > 1024 || threads % 32 != 0)
-    return InvalidInput("CUDA printer: threads=" + N(threads) + " is not a multiple of 32 in [32, 1024]");
-  return threads;
+  if (p.threads < 32 || p.threads > 1024 || p.threads % 32 != 0)
+    return InvalidInput("CUDA printer: threads=" + N(p.threads) + " is not a multiple of 32 in [32, 1024]");
+  if (p.items < 1 || p.items > 16 || (p.items & (p.items - 1)) != 0)
+    return InvalidInput("CUDA printer: items=" + N(p.items) + " is not one of 1, 2, 4, 8, 16");
+  return p;
 }
+
+// The most positions per thread that a register-resident row kernel holds:
+// rows up to 4096 at 256 threads or more; fewer at 1024 threads, whose
+// launch bound leaves 64 registers per thread.
+int64_t MaxRowItems(int64_t threads) { return std::clamp<int64_t>(4096 / threads, 4, 16); }
 
 }  // namespace
 
 std::vector<KernelParams> CudaSpace(const std::vector<KernelPlan>& variants) {
   // Row plans may use 1024 threads for long rows; the row length is only known
   // at run time, so the tuner measures it (Run() halves the block for short rows).
+  // Elementwise plans also vary the elements per thread; row plans keep the
+  // default (it only sizes the tiles of rows too long for registers).
   const bool rows = !variants.empty() && variants.front().HasReductions();
-  std::vector<KernelParams> space = {{{"threads", 256}}, {{"threads", 128}}, {{"threads", 512}}};
-  if (rows) space.push_back({{"threads", 1024}});
-  return space;
+  auto at = [](int64_t threads, int64_t items) { return KernelParams{{"threads", threads}, {"items", items}}; };
+  if (rows) return {at(256, 4), at(128, 4), at(512, 4), at(1024, 4)};
+  return {at(256, 4), at(128, 4), at(512, 4), at(256, 1), at(256, 8)};
 }
 
 Result<std::string> EmitCuda(const std::vector<KernelPlan>& variants, const KernelParams& params) {
   if (variants.empty()) return InvalidInput("CUDA printer: no kernel plans to print");
-  ANVIL_ASSIGN_OR_RETURN(const int64_t threads, ThreadsParam(params));
+  ANVIL_ASSIGN_OR_RETURN(const CudaParams cp, ParseParams(params));
   const KernelPlan& first = variants.front();
   for (const KernelPlan& v : variants) {
     if (v.inputs.size() != first.inputs.size() || v.outputs.size() != first.outputs.size())
@@ -759,16 +974,18 @@ Result<std::string> EmitCuda(const std::vector<KernelPlan>& variants, const Kern
     << "// built-in compiler (anvil gen); do not edit, regenerate.\n"
     << "//   domain " << ShapeToString(first.domain) << ", the last " << first.reduced_dims
     << " dim(s) are the row axis; " << first.passes << " reduction pass(es) per row\n"
-    << "//   params: threads=" << threads << "\n";
+    << "//   params: threads=" << cp.threads << ", items=" << cp.items << "\n";
   for (size_t i = 0; i < variants.size(); ++i) s << "//   variant v" << i << ": " << InputDTypes(variants[i]) << "\n";
   s << "//   outputs:";
   for (const PlanOutput& o : first.outputs)
     s << " " << o.name << " (" << (o.per_element ? "per element" : "per row") << ")";
   s << "\n"
     << (first.HasReductions()
-            ? "// One block per row: each pass folds the row in a block-stride loop and reduces\n"
-              "// across the block; element outputs are written in a last loop over the row.\n"
-            : "// A grid-stride loop over every element; inputs of any strides (0 where they broadcast).\n")
+            ? "// One block per row: each pass folds the row and reduces across the block; element\n"
+              "// outputs are written in a last loop over the row. Rows that fit are read once into\n"
+              "// registers; longer ones are re-read by each pass.\n"
+            : "// A grid-stride loop over every element, several per thread; inputs of any strides\n"
+              "// (0 where they broadcast).\n")
     << "// Floating values of f16/bf16/f32 are computed in f32 and rounded once when stored.\n"
     << "#include <algorithm>\n"
     << "#include <cstdint>\n"
@@ -776,7 +993,13 @@ Result<std::string> EmitCuda(const std::vector<KernelPlan>& variants, const Kern
     << "#include <anvil/cuda_tensor.h>\n"
     << "#include <anvil/fused_math.h>\n\n"
     << "namespace {\n\n"
-    << "constexpr int kThreads = " << threads << ";\n\n"
+    << "constexpr int kThreads = " << cp.threads << ";\n"
+    << "// Positions per thread and loop iteration: kItems loads per input in flight.\n"
+    << "constexpr int kItems = " << cp.items << ";\n"
+    << (any_reductions ? "// The most positions per thread of a row held in registers.\nconstexpr int kMaxRowItems = " +
+                             N(MaxRowItems(cp.threads)) + ";\n"
+                       : "")
+    << "\n"
     << (any_reductions ? kHelpers : "");
   for (size_t i = 0; i < variants.size(); ++i) {
     ANVIL_ASSIGN_OR_RETURN(std::string text, VariantPrinter(variants[i], static_cast<int>(i)).Print());

@@ -24,7 +24,10 @@
 // own type; loads convert up, stores round (`.to(storage)`). Offsets are int64
 // (program ids widened before any multiplication). Transcendentals use
 // libdevice (tl.extra.cuda.libdevice: accurate __nv_* functions; Triton's own
-// tl.exp is an approximation whose error breaks f32 tolerances far from 0).
+// tl.exp is an approximation whose error breaks f32 tolerances far from 0);
+// true division in f32 is IEEE-rounded (_anvil_div_rn), as the reference's. Kernels
+// launch with enable_fp_fusion=False: a row plan recomputes element values in
+// every pass, and each pass must get the same bits (see Launcher()).
 // Scalar nodes are computed in the kernel, once per program, in f64/i64/bool
 // (the reference evaluates them on 0-dim f64/i64/bool tensors, so IEEE
 // results such as 1/0 = inf hold); floating attributes travel as the int64
@@ -257,6 +260,9 @@ Result<std::string> OpExpr(const KNode& n, const std::vector<std::string>& a) {
     case Op::kMul: return is_bool ? "(" + x(0) + " & " + x(1) + ")" : "(" + x(0) + " * " + x(1) + ")";
     case Op::kDiv:
       if (!fl) return unsupported("needs floating operands (true division)");
+      // Triton's f32 '/' is div.full.f32 (2 ulp, not correctly rounded); the reference and the CPU/CUDA
+      // printers divide with IEEE rounding. f64 '/' is already div.rn.f64.
+      if (w != DType::kF64) return "_anvil_div_rn(" + a.at(0) + ", " + a.at(1) + ")";
       return "(" + x(0) + " / " + x(1) + ")";
     case Op::kFloorDivide:
       if (fl) {
@@ -683,7 +689,13 @@ class VariantPrinter {
         if (Strided(i, d)) call += in.name + ".stride(" + N(d - (n_ - in.rank)) + "), ";
     }
     for (size_t a = 0; a < plan_.attrs.size(); ++a) call += "_a" + N(static_cast<int64_t>(a)) + ", ";
-    Line(1, KernelName() + "[_grid](" + call + "BLOCK=_block, num_warps=_warps)");
+    // No FMA contraction (also passed to ptxas as --fmad=false): a row plan recomputes its element values
+    // in every pass, and contraction may fuse a product (or the multiply closing div.full.f32's expansion)
+    // into the next op in one pass but not in another. softmax(x / t) then compared x / t rounded (pass 0,
+    // the row max) with the unrounded x / t - max (pass 1): for |x| near 2^63 an ulp is 2^40, so the
+    // row's largest element gave exp(+-2^39) and the row came out 0/0 or inf/inf = NaN. Every op rounds
+    // separately, as eager PyTorch and the reference do.
+    Line(1, KernelName() + "[_grid](" + call + "BLOCK=_block, num_warps=_warps, enable_fp_fusion=False)");
     Line(0, "");
     Line(0, "");
   }
@@ -733,6 +745,16 @@ constexpr const char* kF64Bits = R"(def _f64_bits(v):
 constexpr const char* kMulCombine = R"(@triton.jit
 def _anvil_mul(a, b):
     return a * b
+
+
+)";
+
+// tl.math.div_rn neither broadcasts nor takes a 0-d operand with a block one (it only unifies dtypes).
+constexpr const char* kDivRn = R"(@triton.jit
+def _anvil_div_rn(a, b):
+    # IEEE-rounded f32 division of a and b broadcast to one shape.
+    a, b = tl.broadcast(a, b)
+    return tl.math.div_rn(a, b)
 
 
 )";
@@ -826,6 +848,7 @@ Result<std::string> EmitTriton(const std::vector<KernelPlan>& variants, const Ke
   os << "import math\n\nimport torch\nimport triton\nimport triton.language as tl\n\n\n";
   os << kF64Bits;
   if (needs_mul) os << kMulCombine;
+  if (body.str().find("_anvil_div_rn(") != std::string::npos) os << kDivRn;
   os << body.str();
 
   // Entry point: dispatch on the input dtypes.

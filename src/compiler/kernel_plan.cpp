@@ -58,6 +58,16 @@ class Lowering {
  private:
   // ---- 1. domain ------------------------------------------------------------
   Status Domain() {
+    // Ops outside the compiler's scope first: their shapes would mislead the messages below.
+    for (NodeId id = 0; id < static_cast<NodeId>(g_.nodes().size()); ++id) {
+      const OpKind kind = formula::Info(g_.node(id).op).kind;
+      if (kind == OpKind::kMatmul)
+        return Unsupported(Label(g_, id) +
+                           ": matmul is not lowered by the built-in compiler yet (fused elementwise and "
+                           "row-reduction graphs only); write the matmul kernel as a candidate and verify it");
+      if (kind == OpKind::kArgReduce)
+        return Unsupported(Label(g_, id) + ": argmax/argmin are not lowered by the built-in compiler yet");
+    }
     SymShape domain;
     std::string label = "";
     for (const formula::InputDecl& in : g_.inputs()) {
@@ -78,12 +88,6 @@ class Lowering {
     for (NodeId id = 0; id < static_cast<NodeId>(g_.nodes().size()); ++id) {
       const Node& n = g_.node(id);
       const OpKind kind = formula::Info(n.op).kind;
-      if (kind == OpKind::kMatmul)
-        return Unsupported(Label(g_, id) +
-                           ": matmul is not lowered by the built-in compiler yet (fused elementwise and "
-                           "row-reduction graphs only); write the matmul kernel as a candidate and verify it");
-      if (kind == OpKind::kArgReduce)
-        return Unsupported(Label(g_, id) + ": argmax/argmin are not lowered by the built-in compiler yet");
       if (kind != OpKind::kReduce && kind != OpKind::kNormalize) continue;
       const Node& x = g_.node(n.operands[0]);
       const int shift = plan_.rank - static_cast<int>(x.shape.size());

@@ -3,7 +3,7 @@
 // the .cu is built with nvcc exactly as a candidate is (backend/cuda). They
 // need nvcc but no GPU, and the builds skip with a line when nvcc is absent;
 // running the printed kernels against the reference is the GPU suite's job.
-// About six nvcc runs.
+// About seven nvcc runs.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -53,6 +53,14 @@ std::vector<KernelPlan> Lower(const Formula& f, const std::vector<DType>& dtypes
 }
 
 bool Has(const std::string& text, const std::string& piece) { return text.find(piece) != std::string::npos; }
+
+// The text between the first `from` and the next `to` after it ("" if absent).
+std::string Between(const std::string& text, const std::string& from, const std::string& to) {
+  const size_t a = text.find(from);
+  if (a == std::string::npos) return "";
+  const size_t b = text.find(to, a + from.size());
+  return b == std::string::npos ? "" : text.substr(a, b - a);
+}
 
 class CudaEmitTest : public ::testing::Test {
  protected:
@@ -112,17 +120,41 @@ TEST_F(CudaEmitTest, ElementwiseWithBroadcasting) {
   Formula f{"quick_gelu_gate", "out = x * sigmoid(1.702 * x) * y",
             {{"x", DType::kF32, {S("B"), S("N")}}, {"y", DType::kF32, {S("N")}}}, {}};
   const std::string text = PrintAndBuild(f, kFloats);
-  // A grid-stride loop with the dense fast path; no block reduction is launched.
+  // A grid-stride loop with the dense fast path, kItems elements per thread
+  // (the default 4); no block reduction is launched.
   EXPECT_TRUE(Has(text, "template <bool kDense>"));
+  EXPECT_TRUE(Has(text, "constexpr int kItems = 4;"));
+  EXPECT_TRUE(Has(text, "for (int u = 0; u < kItems; ++u)"));
+  EXPECT_TRUE(Has(text, "anvil::CeilDiv(total, kThreads * kItems)"));
   EXPECT_TRUE(Has(text, "quick_gelu_gate_kernel<true>"));
   EXPECT_TRUE(Has(text, "a.stride[1][0] = 0;")) << "y lacks dim 0 of the domain";
   EXPECT_FALSE(Has(text, "BlockReduce(acc"));
+}
+
+// The dense path of a plain elementwise kernel reads and writes at the flat
+// index: no division by the row length (r and j are not needed).
+TEST_F(CudaEmitTest, DenseElementwiseNeedsNoDivision) {
+  Formula f{"swiglu", "out = silu(a) * b", {{"a", DType::kF32, {S("R"), S("C")}}, {"b", DType::kF32, {S("R"), S("C")}}},
+            {}};
+  const std::string text = PrintAndBuild(f, {DType::kF16}, {{"items", 8}});
+  EXPECT_TRUE(Has(text, "constexpr int kItems = 8;"));
+  const std::string dense = Between(text, "if constexpr (kDense) {", "} else {");
+  ASSERT_FALSE(dense.empty()) << text;
+  EXPECT_TRUE(Has(dense, "= e;")) << dense;
+  EXPECT_FALSE(Has(dense, "/ a.iter_length")) << dense;
+  // The strided path still unravels (into the row and the position).
+  EXPECT_TRUE(Has(text, "e / a.iter_length"));
 }
 
 TEST_F(CudaEmitTest, SoftmaxWithTemperature) {
   Formula f{"softmax_t", "out = softmax(x / t, -1)", {{"x", DType::kF32, {S("R"), S("C")}}}, {{"t", DType::kF32}}};
   const std::string text = PrintAndBuild(f, kFloats, {{"threads", 1024}});
   EXPECT_TRUE(Has(text, "constexpr int kThreads = 1024;"));
+  // Rows up to 1024 * 4 are read once into registers; longer ones stream.
+  EXPECT_TRUE(Has(text, "constexpr int kMaxRowItems = 4;"));
+  EXPECT_TRUE(Has(text, "template <int kRowItems>"));
+  EXPECT_TRUE(Has(text, "softmax_t_regs_kernel<4><<<"));
+  EXPECT_TRUE(Has(text, "softmax_t_kernel<<<"));
   EXPECT_TRUE(Has(text, "anvil::FindAttr(call, \"t\")"));
   EXPECT_TRUE(Has(text, "BlockReduce(acc"));
 }
@@ -130,7 +162,16 @@ TEST_F(CudaEmitTest, SoftmaxWithTemperature) {
 TEST_F(CudaEmitTest, RmsNormWithWeight) {
   Formula f{"rmsnorm", "out = x * rsqrt(mean(x * x, -1, keepdim=True) + eps) * w",
             {{"x", DType::kF32, {S("R"), S("C")}}, {"w", DType::kF32, {S("C")}}}, {{"eps", DType::kF32}}};
-  PrintAndBuild(f, kFloats, {{"threads", 128}});
+  const std::string text = PrintAndBuild(f, kFloats, {{"threads", 128}, {"items", 2}});
+  EXPECT_TRUE(Has(text, "constexpr int kMaxRowItems = 16;"));
+  EXPECT_TRUE(Has(text, "rmsnorm_regs_kernel<kMaxRowItems><<<"));
+  // Every pass of the register variant reads the row's registers, not memory:
+  // x (and w) are loaded in one place per kernel variant.
+  const std::string regs = Between(text, "template <int kRowItems>", "// One block per row (grid-stride over rows), for rows");
+  ASSERT_FALSE(regs.empty());
+  size_t loads = 0;
+  for (size_t at = regs.find("a.in0["); at != std::string::npos; at = regs.find("a.in0[", at + 1)) ++loads;
+  EXPECT_EQ(loads, 1u) << regs;
 }
 
 TEST_F(CudaEmitTest, LayerNormWithRowMeanOutput) {
@@ -156,17 +197,21 @@ TEST_F(CudaEmitTest, Variance) {
   PrintAndBuild(f, {DType::kF32, DType::kF64, DType::kF16});
 }
 
-TEST(CudaEmit, SpaceListsThreadsDefaultFirst) {
+TEST(CudaEmit, SpaceListsThreadsAndItemsDefaultFirst) {
   KernelPlan elementwise;
   elementwise.passes = 0;
   KernelPlan rows;
   rows.passes = 2;
   const std::vector<KernelParams> e = CudaSpace({elementwise});
-  ASSERT_EQ(e.size(), 3u);
+  ASSERT_EQ(e.size(), 5u);
   EXPECT_EQ(e[0].at("threads"), 256);
+  EXPECT_EQ(e[0].at("items"), 4);
+  EXPECT_EQ(e[3].at("items"), 1);
+  EXPECT_EQ(e[4].at("items"), 8);
   const std::vector<KernelParams> r = CudaSpace({rows});
   ASSERT_EQ(r.size(), 4u);
   EXPECT_EQ(r[0].at("threads"), 256);
+  EXPECT_EQ(r[0].at("items"), 4);
   EXPECT_EQ(r[3].at("threads"), 1024);
 }
 
@@ -175,7 +220,8 @@ TEST(CudaEmit, BadParamsAreInvalidInput) {
   std::vector<KernelPlan> plans = Lower(f, {DType::kF32});
   ASSERT_EQ(plans.size(), 1u);
   for (const KernelParams& bad : {KernelParams{{"threads", 100}}, KernelParams{{"threads", 2048}},
-                                  KernelParams{{"block", 256}}}) {
+                                  KernelParams{{"block", 256}}, KernelParams{{"items", 3}},
+                                  KernelParams{{"items", 0}}, KernelParams{{"items", 32}}}) {
     auto r = EmitCuda(plans, bad);
     ASSERT_FALSE(r.ok()) << bad.begin()->first << "=" << bad.begin()->second;
     EXPECT_EQ(r.status().code(), ErrorCode::kInvalidInput) << r.status().message();

@@ -168,6 +168,32 @@ TEST_F(TritonEmitTest, SoftmaxWithTemperature) {
   EXPECT_TRUE(Has(text, "_grid = (_rows,)"));
 }
 
+// A row plan recomputes its element values in every pass, so every pass must
+// get the same bits: softmax(x / t) compares x / t with the row max in pass 0
+// and subtracts the max from it in pass 1. With FMA contraction (Triton's
+// default) or an approximate division the two could differ by an ulp, which
+// for |x| near 2^63 is 2^40: exp(+-2^39) made whole rows 0/0 = NaN on the GPU
+// (special inputs). The launch must disable contraction, and f32 division be
+// the IEEE one.
+TEST_F(TritonEmitTest, RowPassesRecomputeTheSameBits) {
+  Formula f{"softmax_div", "out = softmax(x / t, -1)", {{"x", DType::kF32, {S("R"), S("C")}}},
+            {{"t", DType::kF32}}};
+  const std::string text = Print(f, {DType::kF32, DType::kBF16, DType::kF64});
+  EXPECT_EQ(Count(text, "BLOCK=_block, num_warps=_warps, enable_fp_fusion=False)"), 3);
+  EXPECT_EQ(Count(text, "]("), Count(text, "enable_fp_fusion=False)")) << "every launch";
+  EXPECT_TRUE(Has(text, "def _anvil_div_rn(a, b):"));
+  EXPECT_TRUE(Has(text, "tl.math.div_rn(a, b)"));
+  // f32 and bf16: 3 passes x 2 divisions (x / t three times, exp / sum once) each; f64 divides with '/'.
+  EXPECT_EQ(Count(text, "= _anvil_div_rn("), 2 * 4);
+  EXPECT_TRUE(Has(text, "v2 = ((v0) / ((v1)))")) << "f64 keeps div.rn.f64";
+
+  Formula scaled{"softmax_mul", "out = softmax(x * s, -1)", {{"x", DType::kF32, {S("R"), S("C")}}},
+                 {{"s", DType::kF32}}};
+  const std::string m = Print(scaled, {DType::kF32});
+  EXPECT_TRUE(Has(m, "enable_fp_fusion=False)")) << "x * s - max must not become one fma";
+  EXPECT_FALSE(Has(m, "_anvil_div_rn(v")) << "no division";
+}
+
 TEST_F(TritonEmitTest, RmsNormWithWeight) {
   Formula f{"rmsnorm",
             "out = x * rsqrt(mean(x * x, -1, keepdim=True) + eps) * w",

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/evaluator_options.h"
 #include "cli/progress.h"
 #include "cli/report_format.h"
 #include "orchestrator/evaluator.h"
@@ -66,22 +67,7 @@ int RunEvaluate(const CliConfig& config, const EvaluateArgs& args, EvalMode mode
   auto run = (*store)->BeginRun(mode == EvalMode::kBench ? "bench" : "verify", run_args.dump());
   if (!run.ok()) return ReportError(run.status());
 
-  EvaluatorOptions options;
-  options.mode = mode;
-  options.target = args.target;
-  options.threads = config.threads;
-  options.worker.device = args.target == "cpu" ? "cpu" : "cuda";
-  options.cuda_build.include_dir = config.include_dir;
-  options.cuda_build.cache_dir = config.BuildCacheDir();
-  options.cuda_build.nvcc = config.nvcc;
-  options.case_timeout_s = config.case_timeout_s;
-  options.worker.worker_path = config.worker_path;
-  options.worker.scratch_dir = config.ScratchDir();
-  options.worker.memory_limit_mb = config.memory_limit_mb;
-  options.build.include_dir = config.include_dir;
-  options.build.cache_dir = config.BuildCacheDir();
-  options.sanitize_tool = config.sanitize;
-  options.sanitize_dir = config.SanitizerDir();
+  EvaluatorOptions options = EvaluatorOptionsFrom(config, args.target, mode);
 
   ProgressBar bar(config.progress);
   std::string label;

@@ -14,6 +14,7 @@
 #include <toml++/toml.h>
 
 #include "cli/commands.h"
+#include "cli/evaluator_options.h"
 #include "cli/progress.h"
 #include "cli/report_format.h"
 #include "compiler/generate.h"
@@ -222,20 +223,10 @@ int RunGen(const CliConfig& config, const GenArgs& args) {
   auto run = (*store)->BeginRun("gen", run_args.dump());
   if (!run.ok()) return ReportError(run.status());
 
-  EvaluatorOptions options;
-  options.mode = task->performance.shapes.empty() ? EvalMode::kVerify : EvalMode::kBench;
-  options.target = args.target;
-  options.threads = config.threads;
-  options.worker.device = args.target == "cpu" ? "cpu" : "cuda";
-  options.cuda_build.include_dir = config.include_dir;
-  options.cuda_build.cache_dir = config.BuildCacheDir();
-  options.cuda_build.nvcc = config.nvcc;
-  options.case_timeout_s = config.case_timeout_s;
-  options.worker.worker_path = config.worker_path;
-  options.worker.scratch_dir = config.ScratchDir();
-  options.worker.memory_limit_mb = config.memory_limit_mb;
-  options.build.include_dir = config.include_dir;
-  options.build.cache_dir = config.BuildCacheDir();
+  // gen does not re-run failures under compute-sanitizer: a wrong generated kernel is the compiler's bug.
+  EvaluatorOptions options = EvaluatorOptionsFrom(
+      config, args.target, task->performance.shapes.empty() ? EvalMode::kVerify : EvalMode::kBench);
+  options.sanitize_tool.clear();
 
   const bool human = !config.json;
   ProgressBar bar(config.progress);

@@ -141,7 +141,8 @@ Result<std::string> OpExpression(const KNode& n, const std::vector<std::string>&
     case Op::kReciprocal:
       if (!fl) return unsupported("integer arguments");
       return fmt::format("({}(1) / {})", ct, arg(0));
-    case Op::kSquare: return fmt::format("({0} * {0})", arg(0));
+    case Op::kSquare:
+      return fl ? fmt::format("anvil::fm::Mul({0}, {0})", arg(0)) : fmt::format("({0} * {0})", arg(0));
     case Op::kLogicalNot: return fmt::format("(!({} != {}(0)))", arg(0), ct);
     case Op::kBitwiseNot:
       if (fl) return unsupported("bitwise op on floats");
@@ -156,7 +157,9 @@ Result<std::string> OpExpression(const KNode& n, const std::vector<std::string>&
       return boolean ? fmt::format("({} || {})", arg(0), arg(1)) : fmt::format("({} + {})", arg(0), arg(1));
     case Op::kSub: return fmt::format("({} - {})", arg(0), arg(1));
     case Op::kMul:
-      return boolean ? fmt::format("({} && {})", arg(0), arg(1)) : fmt::format("({} * {})", arg(0), arg(1));
+      if (boolean) return fmt::format("({} && {})", arg(0), arg(1));
+      // Floats: a rounded product (never contracted into an FMA), so each pass recomputes the same bits.
+      return fl ? fmt::format("anvil::fm::Mul({}, {})", arg(0), arg(1)) : fmt::format("({} * {})", arg(0), arg(1));
     case Op::kDiv:
       if (!fl) return unsupported("integer division should have been promoted to floating");
       return fmt::format("({} / {})", arg(0), arg(1));

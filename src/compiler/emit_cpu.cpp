@@ -314,6 +314,12 @@ Result<std::string> EmitCpu(const std::vector<KernelPlan>& variants, const Kerne
   if (variants.empty()) return InvalidInput("no plan to print");
   const KernelPlan& first = variants[0];
   std::string s = fmt::format(
+      "// GCC keeps a floating operation under a condition as a branch unless traps are\n"
+      "// off, and no loop with a branch vectorises: -fno-trapping-math changes no result\n"
+      "// (nothing here reads floating-point exception flags). Products are never\n"
+      "// contracted into FMAs, so every pass over a row recomputes the same bits (a\n"
+      "// row's max minus itself is exactly 0 in every pass).\n"
+      "#pragma GCC optimize(\"no-trapping-math\", \"fp-contract=off\")\n\n"
       "#include <math.h>\n#include <stdint.h>\n\n#include \"anvil/fused_math.h\"\n\nnamespace {{\n\n"
       "// An attribute's value as a double (the harness passes every task attribute).\n"
       "double AttrValue(const AnvilCall* call, const char* name) {{\n"

@@ -414,8 +414,8 @@ class Lowering {
   // A sum of products over a row of f32 values overflows float long before
   // the f64 reference does (the square of 2^64 is out of float range), and a
   // per-row value like a variance or 1/rms needs the same range. So:
-  //   - a sum or product over f16/bf16/f32 whose operand multiplies
-  //     computes that operand's element nodes, and accumulates, in f64;
+  //   - a sum or product over f16/bf16/f32 whose operand is arithmetic with
+  //     a product in it computes that arithmetic, and accumulates, in f64;
   //   - every floating row value (one per row, cheap) is computed in f64.
   // Element nodes outside such bodies keep f32 (fast, vectorised math); they
   // see row values rounded to their own dtype. Casts written in the formula
@@ -433,14 +433,28 @@ class Lowering {
       KNode& r = plan_.nodes[i];
       if (r.kind != KNode::Kind::kReduce || (r.op != Op::kSum && r.op != Op::kProd)) continue;
       if (!IsNarrowFloat(r.operand_dtype)) continue;
-      const std::vector<int> body = plan_.ElementNodesFor({r.operands[0]});
-      const bool overflows = std::any_of(body.begin(), body.end(), [&](int id) {
-        const Op op = plan_.nodes[id].op;
-        return plan_.nodes[id].kind == KNode::Kind::kOp &&
-               (op == Op::kMul || op == Op::kSquare || op == Op::kPow);
-      });
-      if (!overflows) continue;
-      for (int id : body) WidenNode(id);
+      // The arithmetic that feeds the sum directly (through +, -, *, /, abs,
+      // negation, squares and powers; a function like exp bounds its result
+      // and ends the walk, so softmax's exponentials stay in fast f32).
+      std::vector<int> arithmetic;
+      std::vector<int> todo = {r.operands[0]};
+      std::set<int> seen;
+      bool products = false;
+      while (!todo.empty()) {
+        const int id = todo.back();
+        todo.pop_back();
+        const KNode& n = plan_.nodes[id];
+        if (!seen.insert(id).second || n.kind != KNode::Kind::kOp || n.level != Level::kElement) continue;
+        const Op op = n.op;
+        if (op != Op::kAdd && op != Op::kSub && op != Op::kMul && op != Op::kDiv && op != Op::kSquare &&
+            op != Op::kPow && op != Op::kNeg && op != Op::kAbs)
+          continue;
+        products = products || op == Op::kMul || op == Op::kSquare || op == Op::kPow;
+        arithmetic.push_back(id);
+        for (int o : n.operands) todo.push_back(o);
+      }
+      if (!products) continue;
+      for (int id : arithmetic) WidenNode(id);
       r.operand_dtype = plan_.nodes[r.operands[0]].dtype;
     }
     for (KNode& n : plan_.nodes) {

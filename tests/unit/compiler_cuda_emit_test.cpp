@@ -14,6 +14,7 @@
 
 #include "backend/cuda/cuda_build.h"
 #include "compiler/emit.h"
+#include "compiler_test_formulas.h"
 #include "compiler/kernel_plan.h"
 #include "formula/formula.h"
 
@@ -23,36 +24,11 @@ namespace {
 using formula::AttrDecl;
 using formula::InputDecl;
 
-Dim S(const char* s) { return Dim::Symbol(s); }
-Dim F(int64_t n) { return Dim::Fixed(n); }
-
-// One formula with its declarations; Lower() gives every input the dtype of
-// each variant in turn (attributes keep theirs).
-struct Formula {
-  std::string name;
-  std::string source;
-  std::vector<InputDecl> inputs;
-  std::vector<AttrDecl> attrs;
-  std::vector<std::string> outputs = {"out"};
-};
-
-std::vector<KernelPlan> Lower(const Formula& f, const std::vector<DType>& dtypes) {
-  std::vector<KernelPlan> plans;
-  for (DType t : dtypes) {
-    std::vector<InputDecl> inputs = f.inputs;
-    for (InputDecl& in : inputs) in.dtype = t;
-    auto graph = formula::Compile(f.source, inputs, f.attrs, f.outputs);
-    EXPECT_TRUE(graph.ok()) << f.name << ": " << graph.status().message();
-    if (!graph.ok()) return {};
-    auto plan = LowerToPlan(*graph, f.name);
-    EXPECT_TRUE(plan.ok()) << f.name << ": " << plan.status().message();
-    if (!plan.ok()) return {};
-    plans.push_back(std::move(*plan));
-  }
-  return plans;
-}
-
-bool Has(const std::string& text, const std::string& piece) { return text.find(piece) != std::string::npos; }
+using testing::F;
+using testing::Formula;
+using testing::Has;
+using testing::Lower;
+using testing::S;
 
 // The text between the first `from` and the next `to` after it ("" if absent).
 std::string Between(const std::string& text, const std::string& from, const std::string& to) {
@@ -146,6 +122,24 @@ TEST_F(CudaEmitTest, DenseElementwiseNeedsNoDivision) {
   EXPECT_TRUE(Has(text, "e / a.iter_length"));
 }
 
+// An elementwise plan with a row output and a row input: the dense path needs
+// the row (for y and for the row output) and guards element loads of empty rows.
+TEST_F(CudaEmitTest, ElementwiseWithRowInputAndRowOutput) {
+  Formula f{"row_scale",
+            "out = x * y\n"
+            "y2 = y * 2.0",
+            {{"x", DType::kF32, {S("R"), S("C")}}, {"y", DType::kF32, {S("R"), F(1)}}},
+            {},
+            {"out", "y2"}};
+  const std::string text = PrintAndBuild(f, {DType::kF32, DType::kF16});
+  const std::string dense = Between(text, "if constexpr (kDense) {", "} else {");
+  ASSERT_FALSE(dense.empty()) << text;
+  EXPECT_TRUE(Has(dense, "const int64_t rb1 = r;")) << dense;
+  EXPECT_TRUE(Has(dense, "if (j < L) {")) << dense;
+  EXPECT_TRUE(Has(text, "if (j == 0) {"));
+  EXPECT_TRUE(Has(text, "a.out1[r] ="));
+}
+
 TEST_F(CudaEmitTest, SoftmaxWithTemperature) {
   Formula f{"softmax_t", "out = softmax(x / t, -1)", {{"x", DType::kF32, {S("R"), S("C")}}}, {{"t", DType::kF32}}};
   const std::string text = PrintAndBuild(f, kFloats, {{"threads", 1024}});
@@ -209,10 +203,12 @@ TEST(CudaEmit, SpaceListsThreadsAndItemsDefaultFirst) {
   EXPECT_EQ(e[3].at("items"), 1);
   EXPECT_EQ(e[4].at("items"), 8);
   const std::vector<KernelParams> r = CudaSpace({rows});
-  ASSERT_EQ(r.size(), 4u);
+  ASSERT_EQ(r.size(), 5u);
   EXPECT_EQ(r[0].at("threads"), 256);
   EXPECT_EQ(r[0].at("items"), 4);
+  EXPECT_EQ(r[0].at("row_regs"), 0) << "the streaming row kernel is the default";
   EXPECT_EQ(r[3].at("threads"), 1024);
+  EXPECT_EQ(r[4].at("row_regs"), 1);
 }
 
 TEST(CudaEmit, BadParamsAreInvalidInput) {
@@ -221,7 +217,8 @@ TEST(CudaEmit, BadParamsAreInvalidInput) {
   ASSERT_EQ(plans.size(), 1u);
   for (const KernelParams& bad : {KernelParams{{"threads", 100}}, KernelParams{{"threads", 2048}},
                                   KernelParams{{"block", 256}}, KernelParams{{"items", 3}},
-                                  KernelParams{{"items", 0}}, KernelParams{{"items", 32}}}) {
+                                  KernelParams{{"items", 0}}, KernelParams{{"items", 32}},
+                                  KernelParams{{"row_regs", 2}}}) {
     auto r = EmitCuda(plans, bad);
     ASSERT_FALSE(r.ok()) << bad.begin()->first << "=" << bad.begin()->second;
     EXPECT_EQ(r.status().code(), ErrorCode::kInvalidInput) << r.status().message();

@@ -44,10 +44,24 @@ template <> ANVIL_FM bf16_t FromCompute<bf16_t>(float v) { return __float2bfloat
 #else
 typedef anvil::F16 f16_t;
 typedef anvil::BF16 bf16_t;
-inline float ToCompute(f16_t v) { return anvil::HalfToFloat(v.bits); }
-inline float ToCompute(bf16_t v) { return anvil::BF16ToFloat(v.bits); }
+// f16 -> float without branches, so that loops over f16 inputs vectorise:
+// the 15 exponent-and-mantissa bits placed in a float and scaled by 2^112
+// give every normal and subnormal half exactly; Inf and NaN are selected
+// apart. The same values as anvil::HalfToFloat.
+inline float ToCompute(f16_t v) {
+  const uint32_t em = v.bits & 0x7fffu;
+  const uint32_t sign = static_cast<uint32_t>(v.bits & 0x8000u) << 16;
+  const uint32_t finite = anvil::FloatBits(anvil::BitsFloat(em << 13) * 0x1p112f);
+  const uint32_t special = (em << 13) | 0x7f800000u;
+  return anvil::BitsFloat(sign | (em >= 0x7c00u ? special : finite));
+}
 template <class T> inline T FromCompute(float v) { return static_cast<T>(v); }
+// float -> f16 through FloatToHalf: a branch-free version (normal results
+// from the rebiased bits, subnormal ones from the float addition |v| + 0.5)
+// gave the same bits but ran slower in the loops it was meant to vectorise
+// (2.5 ms vs 0.9 ms for 1M elements, 2 threads, this project's CI machine).
 template <> inline f16_t FromCompute<f16_t>(float v) { return f16_t{anvil::FloatToHalf(v)}; }
+inline float ToCompute(bf16_t v) { return anvil::BF16ToFloat(v.bits); }
 template <> inline bf16_t FromCompute<bf16_t>(float v) { return bf16_t{anvil::FloatToBF16(v)}; }
 #endif
 ANVIL_FM float ToCompute(float v) { return v; }
@@ -101,7 +115,7 @@ ANVIL_FM float Erf(float x) { return erff(x); }
 // vectorise (the C library's are scalar calls): both sides of every choice
 // are computed and one is selected. Errors (checked against double on a
 // sweep of [-30, 30]): tanh within 3.3e-7 relative, erf within 3.4e-7 absolute,
-// expm1 within 1.2e-7 relative.
+// expm1 within 1.3e-7 relative.
 inline float Expm1(float x) {
   // |x| < 0.5: the series to x^8 (next term below 1e-9 relative); otherwise e^x - 1.
   const float series =

@@ -238,6 +238,8 @@ int RunGen(const CliConfig& config, const GenArgs& args) {
   gen.work_dir = config.workspace + "/gen";
   gen.tune = !args.no_tune;
   gen.use_cache = !args.no_cache;
+  gen.threads = config.threads;
+  gen.include_dir = config.include_dir;
   nlohmann::json log = nlohmann::json::array();
   gen.log = [&](const std::string& line) {
     bar.Clear();
@@ -272,6 +274,8 @@ int RunGen(const CliConfig& config, const GenArgs& args) {
     nlohmann::json j = {{"task", task->name},        {"target", args.target},   {"plan", g.plans.front().Dump()},
                         {"kernel_key", g.kernel_key}, {"from_cache", g.from_cache}, {"configurations", tried},
                         {"log", log},                 {"run_id", *run}};
+    // The stored evaluation the kernel was written from without evaluating anything; null when evaluated now.
+    j["reused_evaluation"] = g.reused_evaluation != 0 ? nlohmann::json(g.reused_evaluation) : nlohmann::json();
     j["result"] = ReportToJson(shown.report);
     if (g.best >= 0) {
       j["kernel"] = out_path;
@@ -283,7 +287,9 @@ int RunGen(const CliConfig& config, const GenArgs& args) {
     std::cout << FormatReport(shown.report, isatty(1)) << std::endl;
     if (g.best >= 0)
       std::cout << fmt::format("kernel: {} ({}{})\n", out_path, compiler::ParamsToString(shown.params),
-                               g.from_cache ? ", from the tuning cache" : "");
+                               g.reused_evaluation != 0 ? "; " + compiler::ReuseNote(g)
+                               : g.from_cache           ? ", from the tuning cache"
+                                                        : "");
     else
       std::cout << "no kernel written: the generated kernel is not correct (a bug in the built-in compiler; "
                    "its source is "
@@ -312,7 +318,9 @@ void AddGenCommand(CLI::App& app, CliConfig& config, int* exit_code) {
   cmd->add_option("--out,-o", args->out, "where to write the kernel (default: ./NAME.cpp|.cu|.py)");
   cmd->add_option("--save-task", args->save_task, "also write the task file built from the formula");
   cmd->add_flag("--no-tune", args->no_tune, "measure only the default configuration");
-  cmd->add_flag("--no-cache", args->no_cache, "ignore and do not update the tuning cache");
+  cmd->add_flag("--no-cache", args->no_cache,
+                "ignore and do not update the tuning cache: tune, verify and time again even when a stored "
+                "evaluation of the same kernel exists");
   cmd->add_flag("--debug", args->debug, "print the plan after each lowering pass (stderr)");
   cmd->footer(
       "Examples:\n"

@@ -4,10 +4,12 @@
 // uses every thread); within a row each pass is one loop over the positions,
 // with a guarded unit-stride version (`omp simd`, contiguous loads) beside the
 // general strided one. Values: c_expr.h; math: include/anvil/fused_math.h.
+// A plan with a matmul gets the blocked matmul of emit_cpu_matmul.cpp instead.
 #include <fmt/format.h>
 
 #include "compiler/c_expr.h"
 #include "compiler/emit.h"
+#include "compiler/emit_cpu_matmul.h"
 
 namespace anvil::compiler {
 namespace {
@@ -306,6 +308,7 @@ std::string DTypeCheck(const std::string& tensor, DType t) {
 }  // namespace
 
 std::vector<KernelParams> CpuSpace(const std::vector<KernelPlan>& variants) {
+  if (!variants.empty() && variants[0].HasMatmul()) return CpuMatmulSpace();
   if (!variants.empty() && variants[0].HasReductions()) return {{{"chunk", 0}}, {{"chunk", 4}}};
   return {{{"block", 8192}}, {{"block", 2048}}, {{"block", 32768}}};
 }
@@ -313,21 +316,29 @@ std::vector<KernelParams> CpuSpace(const std::vector<KernelPlan>& variants) {
 Result<std::string> EmitCpu(const std::vector<KernelPlan>& variants, const KernelParams& params) {
   if (variants.empty()) return InvalidInput("no plan to print");
   const KernelPlan& first = variants[0];
+  const bool matmul = first.HasMatmul();
   std::string s = fmt::format(
       "// GCC keeps a floating operation under a condition as a branch unless traps are\n"
       "// off, and no loop with a branch vectorises: -fno-trapping-math changes no result\n"
-      "// (nothing here reads floating-point exception flags). Products are never\n"
-      "// contracted into FMAs, so every pass over a row recomputes the same bits (a\n"
-      "// row's max minus itself is exactly 0 in every pass).\n"
-      "#pragma GCC optimize(\"no-trapping-math\", \"fp-contract=off\")\n\n"
-      "#include <math.h>\n#include <stdint.h>\n\n#include \"anvil/fused_math.h\"\n\nnamespace {{\n\n"
+      "// (nothing here reads floating-point exception flags).{}\n"
+      "#pragma GCC optimize(\"no-trapping-math\", \"{}\")\n\n"
+      "#include <math.h>\n#include <stdint.h>\n\n{}#include \"anvil/fused_math.h\"\n\nnamespace {{\n\n"
       "// An attribute's value as a double (the harness passes every task attribute).\n"
       "double AttrValue(const AnvilCall* call, const char* name) {{\n"
       "  const AnvilAttr* a = anvil::FindAttr(call, name);\n"
       "  if (a == nullptr) return NAN;\n"
-      "  return a->dtype.code == kDLFloat ? a->value.f : static_cast<double>(a->value.i);\n}}\n\n");
+      "  return a->dtype.code == kDLFloat ? a->value.f : static_cast<double>(a->value.i);\n}}\n\n",
+      matmul ? " The matmul's products and sums contract into FMAs\n// (one pass: nothing is recomputed)."
+             : " Products are never\n// contracted into FMAs, so every pass over a row recomputes the same bits (a\n"
+               "// row's max minus itself is exactly 0 in every pass).",
+      matmul ? "fp-contract=fast" : "fp-contract=off", matmul ? "#include <algorithm>\n#include <vector>\n\n" : "");
   for (size_t v = 0; v < variants.size(); ++v) {
-    ANVIL_ASSIGN_OR_RETURN(std::string fn, CpuPrinter(variants[v], static_cast<int>(v), params).Print());
+    std::string fn;
+    if (matmul) {
+      ANVIL_ASSIGN_OR_RETURN(fn, PrintCpuMatmulVariant(variants[v], static_cast<int>(v), params));
+    } else {
+      ANVIL_ASSIGN_OR_RETURN(fn, CpuPrinter(variants[v], static_cast<int>(v), params).Print());
+    }
     s += fn + "\n";
   }
   s += "}  // namespace\n\n";

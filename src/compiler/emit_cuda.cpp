@@ -969,6 +969,10 @@ std::vector<KernelParams> CudaSpace(const std::vector<KernelPlan>& variants) {
 
 Result<std::string> EmitCuda(const std::vector<KernelPlan>& variants, const KernelParams& params) {
   if (variants.empty()) return InvalidInput("CUDA printer: no kernel plans to print");
+  if (variants.front().HasMatmul())
+    return Unsupported("the CUDA C++ printer does not generate matmuls: a matmul with a fused epilogue is generated "
+                       "for --target triton (tl.dot tiles) and --target cpu; for CUDA C++ write the kernel as a "
+                       "candidate and verify it");
   ANVIL_ASSIGN_OR_RETURN(const CudaParams cp, ParseParams(params));
   const KernelPlan& first = variants.front();
   for (const KernelPlan& v : variants) {

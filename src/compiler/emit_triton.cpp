@@ -17,6 +17,8 @@
 //   - a launcher `_launch_v<i>` reading the domain's sizes from the inputs'
 //     shapes (DimSource), each input's stride per domain dim (0 where the
 //     plan says it broadcasts: the argument is left out), and the attributes.
+//   - a plan with a matmul gets a tiled tl.dot kernel instead, its epilogue
+//     evaluated on the finished tile (MatmulKernel()).
 // `anvil_kernel(inputs..., outputs..., attrs...)` picks the variant whose
 // input dtypes match, else raises TypeError naming what it got and serves.
 //
@@ -40,6 +42,7 @@
 //
 // A plan this printer cannot make correct is kUnsupported naming the op.
 // Thread-safety: pure functions.
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdint>
@@ -328,6 +331,11 @@ class VariantPrinter {
     ANVIL_RETURN_IF_ERROR(Check());
     n_ = plan_.rank;
     k_ = plan_.reduced_dims;
+    if (plan_.HasMatmul()) {
+      ANVIL_RETURN_IF_ERROR(MatmulKernel());
+      MatmulLauncher();
+      return os_.str();
+    }
     ANVIL_RETURN_IF_ERROR(Kernel());
     Launcher();
     return os_.str();
@@ -340,6 +348,9 @@ class VariantPrinter {
   Status Check() const {
     if (plan_.dim_source.size() != static_cast<size_t>(plan_.rank) || plan_.reduced_dims > plan_.rank)
       return InternalError("triton printer: plan '" + plan_.name + "' has inconsistent rank/dims");
+    if (plan_.HasMatmul() && plan_.nodes[static_cast<size_t>(plan_.matmul)].dtype == DType::kF64)
+      return Unsupported("triton printer: an f64 matmul (" + plan_.nodes[static_cast<size_t>(plan_.matmul)].origin +
+                         ") is not printed (tl.dot serves f16, bf16 and f32); use --target cpu");
     for (const KNode& n : plan_.nodes) {
       if (n.kind != Kind::kReduce) continue;
       if (n.op != Op::kSum && n.op != Op::kAmax && n.op != Op::kAmin && n.op != Op::kProd)
@@ -364,7 +375,11 @@ class VariantPrinter {
     for (size_t i = 0; i < plan_.inputs.size(); ++i) args.push_back("in" + N(static_cast<int64_t>(i)) + "_ptr");
     for (size_t o = 0; o < plan_.outputs.size(); ++o) args.push_back("out" + N(static_cast<int64_t>(o)) + "_ptr");
     args.push_back("L");
-    if (!plan_.HasReductions()) args.push_back("nblk");
+    if (plan_.HasMatmul()) {
+      args.push_back("KD");
+    } else if (!plan_.HasReductions()) {
+      args.push_back("nblk");
+    }
     for (int d = 0; d < n_; ++d) args.push_back("D" + N(d));
     for (size_t i = 0; i < plan_.inputs.size(); ++i)
       for (int d = 0; d < n_; ++d)
@@ -440,6 +455,9 @@ class VariantPrinter {
         return Status::Ok();
       }
       case Kind::kReduce: return InternalError("triton printer: reduction " + N(id) + " reached Node()");
+      case Kind::kMatmul:
+        Line(indent, V(id) + " = acc  # " + n.origin);
+        return Status::Ok();
     }
     return Status::Ok();
   }
@@ -633,6 +651,20 @@ class VariantPrinter {
     return Status::Ok();
   }
 
+  // Attributes: floats as the bits of the double (Triton would pass fp32), ints as ints, bools as 0/1.
+  void LauncherAttrs() {
+    for (size_t a = 0; a < plan_.attrs.size(); ++a) {
+      const formula::AttrDecl& d = plan_.attrs[a];
+      std::string v;
+      switch (Category(d.dtype)) {
+        case DTypeCategory::kFloating: v = "_f64_bits(float(" + d.name + "))"; break;
+        case DTypeCategory::kInteger: v = "int(" + d.name + ")"; break;
+        case DTypeCategory::kBool: v = "1 if " + d.name + " else 0"; break;
+      }
+      Line(1, "_a" + N(static_cast<int64_t>(a)) + " = " + v);
+    }
+  }
+
   void Launcher() {
     std::vector<std::string> params;
     for (const PlanInput& in : plan_.inputs) params.push_back(in.name);
@@ -666,17 +698,7 @@ class VariantPrinter {
       Line(1, "_nblk = triton.cdiv(_L, _block)");
       Line(1, "_grid = (_rows * _nblk,)");
     }
-    // Attributes: floats as the bits of the double (Triton would pass fp32), ints as ints, bools as 0/1.
-    for (size_t a = 0; a < plan_.attrs.size(); ++a) {
-      const formula::AttrDecl& d = plan_.attrs[a];
-      std::string v;
-      switch (Category(d.dtype)) {
-        case DTypeCategory::kFloating: v = "_f64_bits(float(" + d.name + "))"; break;
-        case DTypeCategory::kInteger: v = "int(" + d.name + ")"; break;
-        case DTypeCategory::kBool: v = "1 if " + d.name + " else 0"; break;
-      }
-      Line(1, "_a" + N(static_cast<int64_t>(a)) + " = " + v);
-    }
+    LauncherAttrs();
     std::string call;
     for (const PlanInput& in : plan_.inputs) call += in.name + ", ";
     for (const PlanOutput& o : plan_.outputs) call += o.name + ", ";
@@ -696,6 +718,101 @@ class VariantPrinter {
     // row's largest element gave exp(+-2^39) and the row came out 0/0 or inf/inf = NaN. Every op rounds
     // separately, as eager PyTorch and the reference do.
     Line(1, KernelName() + "[_grid](" + call + "BLOCK=_block, num_warps=_warps, enable_fp_fusion=False)");
+    Line(0, "");
+    Line(0, "");
+  }
+
+  // ---- matmul with a fused epilogue ----------------------------------------------
+  // One program per BLOCK_M x BLOCK_N tile of the output, in groups of GROUP_M
+  // tile rows (neighbouring programs share B tiles in L2). The K loop loads
+  // masked A and B tiles (any strides) and accumulates tl.dot in f32: f32
+  // operands with input_precision="ieee" (PyTorch's default does not use TF32
+  // for f32 matmuls), f16/bf16 on tensor cores. The epilogue is the plan's
+  // element nodes on the finished tile, the matmul node being `acc`.
+  int64_t Param(const char* key, int64_t fallback) const { return params_.count(key) ? params_.at(key) : fallback; }
+  // f32 tiles take twice the shared memory per element: half the K step.
+  int64_t MatmulBlockK() const {
+    const int64_t bk = Param("bk", 64);
+    return plan_.nodes[static_cast<size_t>(plan_.matmul)].dtype == DType::kF32 ? std::max<int64_t>(16, bk / 2) : bk;
+  }
+
+  Status MatmulKernel() {
+    const std::string a = "in" + N(plan_.MatmulInput(false)), b = "in" + N(plan_.MatmulInput(true));
+    const size_t ai = static_cast<size_t>(plan_.MatmulInput(false)), bi = static_cast<size_t>(plan_.MatmulInput(true));
+    std::string sig;
+    for (const std::string& arg : KernelArgs()) sig += arg + ", ";
+    Line(0, "@triton.jit");
+    Line(0, "def " + KernelName() + "(" + sig +
+                "BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr, GROUP_M: tl.constexpr):");
+    Line(1, "# " + plan_.name + ", variant " + N(v_) + ": " + VariantLabel(plan_) + "; [D0, KD] @ [KD, D1], epilogue fused");
+    Line(1, "pid = tl.program_id(0).to(tl.int64)");
+    Line(1, "num_m = tl.cdiv(D0, BLOCK_M)");
+    Line(1, "num_n = tl.cdiv(D1, BLOCK_N)");
+    Line(1, "per_group = GROUP_M * num_n");
+    Line(1, "first_m = (pid // per_group) * GROUP_M");
+    Line(1, "group_m = min(num_m - first_m, GROUP_M)");
+    Line(1, "pid_m = first_m + (pid % per_group) % group_m");
+    Line(1, "pid_n = (pid % per_group) // group_m");
+    Line(1, "rm = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)");
+    Line(1, "rn = pid_n * BLOCK_N + tl.arange(0, BLOCK_N)");
+    Line(1, "rk = tl.arange(0, BLOCK_K)");
+    Line(1, "acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=tl.float32)");
+    Line(1, "for k0 in range(0, KD, BLOCK_K):");
+    Line(2, "kk = k0 + rk");
+    Line(2, "a = tl.load(" + a + "_ptr + rm[:, None] * " + Stride(ai, 0) + " + kk[None, :] * " + Stride(ai, 1) +
+                ", mask=(rm[:, None] < D0) & (kk[None, :] < KD), other=0)");
+    Line(2, "b = tl.load(" + b + "_ptr + kk[:, None] * " + Stride(bi, 0) + " + rn[None, :] * " + Stride(bi, 1) +
+                ", mask=(kk[:, None] < KD) & (rn[None, :] < D1), other=0)");
+    const bool f32 = plan_.nodes[static_cast<size_t>(plan_.matmul)].dtype == DType::kF32;
+    Line(2, std::string("acc = tl.dot(a, b, acc") + (f32 ? ", input_precision=\"ieee\"" : "") + ")");
+    Line(1, "mask = (rm[:, None] < D0) & (rn[None, :] < D1)");
+    for (size_t i = 0; i < plan_.inputs.size(); ++i) {
+      if (plan_.inputs[i].role != InputRole::kDomain) continue;
+      Line(1, "base" + N(static_cast<int64_t>(i)) + " = rm[:, None] * " + (Strided(i, 0) ? Stride(i, 0) : "0"));
+      Line(1, "joff" + N(static_cast<int64_t>(i)) + " = rn[None, :] * " + (Strided(i, 1) ? Stride(i, 1) : "0"));
+    }
+    for (int id : plan_.ScalarNodes()) ANVIL_RETURN_IF_ERROR(Node(1, id));
+    std::vector<int> targets;
+    for (const PlanOutput& o : plan_.outputs) targets.push_back(o.node);
+    ANVIL_RETURN_IF_ERROR(Elements(1, plan_.ElementNodesFor(targets)));
+    for (size_t o = 0; o < plan_.outputs.size(); ++o)
+      Line(1, "tl.store(out" + N(static_cast<int64_t>(o)) + "_ptr + rm[:, None] * L + rn[None, :], " +
+                  StoreValue(plan_.outputs[o]) + ", mask=mask)");
+    Line(0, "");
+    Line(0, "");
+    return Status::Ok();
+  }
+
+  void MatmulLauncher() {
+    std::vector<std::string> params;
+    for (const PlanInput& in : plan_.inputs) params.push_back(in.name);
+    for (const PlanOutput& o : plan_.outputs) params.push_back(o.name);
+    for (const formula::AttrDecl& at : plan_.attrs) params.push_back(at.name);
+    std::string list;
+    for (size_t i = 0; i < params.size(); ++i) list += (i ? ", " : "") + params[i];
+    Line(0, "def " + LauncherName() + "(" + list + "):");
+    auto size = [&](const DimSource& s) {
+      return s.fixed ? N(s.size) : plan_.inputs.at(static_cast<size_t>(s.input)).name + ".shape[" + N(s.dim) + "]";
+    };
+    Line(1, "_d0 = " + size(plan_.dim_source[0]) + "  # M");
+    Line(1, "_d1 = " + size(plan_.dim_source[1]) + "  # N");
+    Line(1, "_k = " + size(plan_.matmul_k) + "  # K");
+    Line(1, "if _d0 == 0 or _d1 == 0:");
+    Line(2, "return");
+    const int64_t bm = Param("bm", 128), bn = Param("bn", 128);
+    Line(1, "_grid = (triton.cdiv(_d0, " + N(bm) + ") * triton.cdiv(_d1, " + N(bn) + "),)");
+    LauncherAttrs();
+    std::string call;
+    for (const PlanInput& in : plan_.inputs) call += in.name + ", ";
+    for (const PlanOutput& o : plan_.outputs) call += o.name + ", ";
+    call += "_d1, _k, _d0, _d1, ";
+    for (size_t i = 0; i < plan_.inputs.size(); ++i)
+      for (int d = 0; d < 2; ++d)
+        if (Strided(i, d)) call += plan_.inputs[i].name + ".stride(" + N(d - (2 - plan_.inputs[i].rank)) + "), ";
+    for (size_t at = 0; at < plan_.attrs.size(); ++at) call += "_a" + N(static_cast<int64_t>(at)) + ", ";
+    Line(1, KernelName() + "[_grid](" + call + "BLOCK_M=" + N(bm) + ", BLOCK_N=" + N(bn) + ", BLOCK_K=" +
+                N(MatmulBlockK()) + ", GROUP_M=" + N(Param("group", 8)) + ", num_warps=" + N(Param("warps", 8)) +
+                ", num_stages=" + N(Param("stages", 3)) + ", enable_fp_fusion=False)");
     Line(0, "");
     Line(0, "");
   }
@@ -786,6 +903,14 @@ Status CheckName(const std::string& name) {
 }  // namespace
 
 std::vector<KernelParams> TritonSpace(const std::vector<KernelPlan>& variants) {
+  if (!variants.empty() && variants.front().HasMatmul()) {
+    // Tiles (bm x bn, K step bk; halved for f32), warps, pipeline stages; GROUP_M stays 8.
+    auto tile = [](int64_t bm, int64_t bn, int64_t bk, int64_t warps, int64_t stages) {
+      return KernelParams{{"bm", bm}, {"bn", bn}, {"bk", bk}, {"warps", warps}, {"stages", stages}, {"group", 8}};
+    };
+    return {tile(128, 128, 64, 8, 3), tile(128, 256, 64, 8, 3), tile(128, 64, 64, 4, 4), tile(64, 128, 64, 4, 4),
+            tile(64, 64, 64, 4, 4)};
+  }
   const bool rows = !variants.empty() && variants.front().HasReductions();
   std::vector<KernelParams> out;
   if (!rows) {
@@ -811,9 +936,18 @@ std::vector<KernelParams> TritonSpace(const std::vector<KernelPlan>& variants) {
 
 Result<std::string> EmitTriton(const std::vector<KernelPlan>& variants, const KernelParams& params) {
   if (variants.empty()) return InvalidInput("triton printer: no plans to print");
+  const bool matmul = variants.front().HasMatmul();
   for (const auto& [key, value] : params) {
-    if (key != "block" && key != "warps")
-      return InvalidInput("triton printer: unknown parameter '" + key + "' (known: block, warps)");
+    const bool known = matmul ? (key == "bm" || key == "bn" || key == "bk" || key == "warps" || key == "stages" ||
+                                 key == "group")
+                              : (key == "block" || key == "warps");
+    if (!known)
+      return InvalidInput("triton printer: unknown parameter '" + key + "' (known: " +
+                          (matmul ? "bm, bn, bk, warps, stages, group" : "block, warps") + ")");
+    if (key == "stages" || key == "group") {
+      if (value < 1) return InvalidInput("triton printer: " + key + "=" + N(value) + " must be positive");
+      continue;
+    }
     if (value <= 0 || (value & (value - 1)) != 0)
       return InvalidInput("triton printer: " + key + "=" + N(value) + " must be a positive power of two");
   }

@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "backend/build_common.h"
+#include "task/cases.h"
 #include "task/task_graph.h"
 #include "util/hash.h"
 
@@ -94,11 +96,15 @@ std::string Header(const Task& task, const GenerateResult& g, const TriedConfig&
   }
   if (!types.empty()) lines.push_back(fmt::format("One kernel per dtype variant: {}.", fmt::join(types, "; ")));
   const KernelPlan& plan = g.plans.front();
-  lines.push_back(fmt::format("Plan: one fused pass over {} per row{}; {} primitive ops.", ShapeToString(plan.domain),
-                              plan.passes > 0 ? fmt::format(" after {} reduction pass{} over the row axis",
-                                                            plan.passes, plan.passes == 1 ? "" : "es")
-                                              : "",
-                              plan.nodes.size()));
+  const std::string passes =
+      plan.passes > 0 ? fmt::format(" after {} reduction pass{} over the row axis", plan.passes, plan.passes == 1 ? "" : "es")
+                      : "";
+  lines.push_back(plan.HasMatmul()
+                      ? fmt::format("Plan: a blocked matmul [M, K] @ [K, N] with its epilogue fused on each finished "
+                                    "tile of {}; {} primitive ops.",
+                                    ShapeToString(plan.domain), plan.nodes.size())
+                      : fmt::format("Plan: one fused pass over {} per row{}; {} primitive ops.",
+                                    ShapeToString(plan.domain), passes, plan.nodes.size()));
   lines.push_back(fmt::format("Parameters: {} ({}).", ParamsToString(best.params),
                               g.from_cache ? "from the tuning cache"
                                            : fmt::format("fastest of {} configurations measured", g.tried.size())));
@@ -123,12 +129,154 @@ std::string Header(const Task& task, const GenerateResult& g, const TriedConfig&
   return s + "\n";
 }
 
+// Where the kernel is tuned and verified: the tuning cache's device key and
+// the name in the header. The CPU worker runs on this host's CPU, so its
+// identity is read here without starting a worker (a cached CPU kernel is
+// then written without starting any process); a GPU's identity (name,
+// driver, CUDA, PyTorch) comes from the worker's hello.
+struct DeviceIdentity {
+  std::string key, name;
+};
+
+Result<DeviceIdentity> IdentifyDevice(const std::string& target, Evaluator& evaluator) {
+  if (target == "cpu") return DeviceIdentity{"cpu|" + CpuModel(), CpuModel()};
+  ANVIL_ASSIGN_OR_RETURN(nlohmann::json device, evaluator.Device());
+  DeviceIdentity id{device.value("key", ""), device.value("name", "GPU")};
+  if (id.key.empty()) id.key = "cpu|" + CpuModel();
+  if (id.name == "cpu") id.name = CpuModel();
+  return id;
+}
+
+// A stored evaluation as the report gen would have produced by running it,
+// or why it cannot stand for the kernel printed now.
+struct StoredVerdict {
+  std::optional<CandidateReport> report;
+  std::string finished_at;
+  std::string why_not;  // set when report is not
+};
+
+StoredVerdict NotReusable(std::string why) { return StoredVerdict{std::nullopt, "", std::move(why)}; }
+
+// What the tuning cache's evaluation must be to skip evaluating `source`:
+// finished and correct on every correctness case of this very task text,
+// of a candidate with this target and source hash, on `device_key`, and,
+// when the task has performance shapes, a bench whose every performance case
+// has a candidate timing taken with `threads` threads. Errors only when the
+// store cannot be read; a missing row is a reason, not an error.
+Result<StoredVerdict> LoadStoredVerdict(Store& store, int64_t evaluation_id, const Task& task,
+                                        const std::string& target, const std::string& source,
+                                        const std::string& device_key, int threads) {
+  const std::string name = fmt::format("evaluation {}", evaluation_id);
+  if (evaluation_id <= 0) return NotReusable("the cache entry names no evaluation");
+  Result<EvaluationRow> found = store.GetEvaluation(evaluation_id);
+  if (!found.ok() && found.status().code() == ErrorCode::kNotFound) return NotReusable(name + " is not in the store");
+  ANVIL_ASSIGN_OR_RETURN(EvaluationRow e, std::move(found));
+  if (e.finished_at.empty()) return NotReusable(name + " never finished");
+  if (e.verdict != VerdictName(Verdict::kCorrect)) return NotReusable(name + " was " + e.verdict);
+  ANVIL_ASSIGN_OR_RETURN(CandidateRow candidate, store.GetCandidate(e.candidate_id));
+  if (candidate.backend != target) return NotReusable(name + " is of a " + candidate.backend + " candidate");
+  // The printed source, not the parameters: a changed printer prints another source.
+  if (candidate.source_hash != HashOf(source)) return NotReusable("the printed source changed since " + name);
+  ANVIL_ASSIGN_OR_RETURN(TaskRow task_row, store.GetTask(candidate.task_id));
+  if (task_row.content_hash != HashOf(task.source_text)) return NotReusable("the task's text changed since " + name);
+
+  CandidateReport r;
+  r.candidate_path = candidate.source_path;
+  r.task_name = task.name;
+  r.verdict = Verdict::kCorrect;
+  r.evaluation_id = evaluation_id;
+  r.cases = CorrectnessCases(task);
+  const bool bench = !task.performance.shapes.empty();
+  if (bench) r.perf_cases = PerformanceCases(task);
+  if (e.kind != (bench ? "bench" : "verify")) return NotReusable(name + " is a " + e.kind);
+
+  const int total = static_cast<int>(r.cases.size());
+  if (e.cases_total != total || e.cases_passed != total)
+    return NotReusable(fmt::format("{} passed {} of {} cases; the task has {}", name, e.cases_passed, e.cases_total,
+                                   total));
+  ANVIL_ASSIGN_OR_RETURN(std::vector<CaseRecord> cases, store.QueryCases(evaluation_id));
+  if (static_cast<int>(cases.size()) != total)
+    return NotReusable(fmt::format("{} recorded {} of the task's {} cases", name, cases.size(), total));
+  for (int i = 0; i < total; ++i) {
+    const CaseRecord& c = cases[i];
+    auto detail = nlohmann::json::parse(c.detail_json, nullptr, /*allow_exceptions=*/false);
+    Result<CaseOutcome> o = detail.is_object() ? CaseOutcomeFromJson(detail) : InvalidInput("no detail");
+    if (c.case_index != i || !o.ok() || o->index != i || o->verdict != Verdict::kCorrect)
+      return NotReusable(fmt::format("{}: case {} is missing, unreadable or not correct", name, i));
+    r.max_abs_err = std::max(r.max_abs_err, o->max_abs_err);
+    r.max_rel_err = std::max(r.max_rel_err, o->max_rel_err);
+    r.worst_ratio = std::max(r.worst_ratio, o->worst_ratio);
+    r.outcomes.push_back(std::move(*o));
+  }
+  r.cases_passed = total;
+
+  ANVIL_ASSIGN_OR_RETURN(std::vector<TimingRecord> timings, store.QueryTimings(evaluation_id));
+  std::vector<bool> timed(r.perf_cases.size(), false);
+  for (const TimingRecord& rec : timings) {
+    auto perf = std::find_if(r.perf_cases.begin(), r.perf_cases.end(),
+                             [&](const CaseSpec& p) { return p.Label() == rec.case_label; });
+    if (perf == r.perf_cases.end())
+      return NotReusable(fmt::format("{} timed '{}', not a performance case of the task", name, rec.case_label));
+    if (rec.threads != threads)
+      return NotReusable(fmt::format("{} was timed with {} threads, this run uses {}", name, rec.threads, threads));
+    TimingOutcome t;
+    t.index = perf->index;
+    t.subject = rec.subject;
+    t.threads = rec.threads;
+    t.samples_ns = rec.samples_ns;
+    t.median_ns = rec.median_ns;
+    t.q1_ns = rec.q1_ns;
+    t.q3_ns = rec.q3_ns;
+    auto extra = nlohmann::json::parse(rec.detail_json.empty() ? "{}" : rec.detail_json, nullptr, false);
+    if (extra.is_object()) {
+      t.note = extra.value("note", "");
+      t.wall_median_ns = extra.value("wall_median_ns", 0.0);
+      t.drain_median_ns = extra.value("drain_median_ns", 0.0);
+      t.l2_flushed = extra.value("l2_flushed", false);
+    }
+    if (t.subject == "candidate" && t.median_ns > 0) timed[t.index] = true;
+    r.timings.push_back(std::move(t));
+  }
+  if (std::find(timed.begin(), timed.end(), false) != timed.end())
+    return NotReusable(name + " did not time every performance case");
+
+  auto detail = nlohmann::json::parse(e.detail_json.empty() ? "{}" : e.detail_json, nullptr, false);
+  if (!detail.is_object()) return NotReusable(name + " has an unreadable detail document");
+  r.device = detail.value("device", nlohmann::json::object());
+  if (r.device.contains("key") && r.device.value("key", "") != device_key)
+    return NotReusable(name + " ran on another device (" + r.device.value("key", "") + ")");
+  r.sandbox = SandboxReportFromJson(detail.value("sandbox", nlohmann::json::object()));
+  if (detail.contains("speedup")) r.speedup = detail.value("speedup", 0.0);
+  if (detail.contains("speedup_compile")) r.speedup_compile = detail.value("speedup_compile", 0.0);
+  // The build that evaluation loaded (the candidate's newest successful one), for the report's build line.
+  ANVIL_ASSIGN_OR_RETURN(std::vector<BuildRecord> builds, store.QueryBuilds(e.candidate_id));
+  for (auto b = builds.rbegin(); b != builds.rend(); ++b)
+    if (b->ok) {
+      r.build.ok = true;
+      r.build.cached = b->cached;
+      r.build.seconds = b->seconds;
+      r.build.command = b->flags;
+      r.build.cache_key = b->cache_key;
+      r.build.log = b->log;
+      break;
+    }
+  return StoredVerdict{std::move(r), e.finished_at, ""};
+}
+
 }  // namespace
 
 std::string ParamsToString(const KernelParams& p) {
   std::vector<std::string> parts;
   for (const auto& [k, v] : p) parts.push_back(fmt::format("{}={}", k, v));
   return parts.empty() ? "defaults" : fmt::format("{}", fmt::join(parts, ", "));
+}
+
+std::string ReuseNote(const GenerateResult& g) {
+  if (g.reused_evaluation == 0) return "";
+  // "2026-11-21T14:03:12.345Z" -> "2026-11-21 14:03 UTC"
+  const std::string& at = g.reused_verified_at;
+  const std::string when = at.size() >= 16 && at[10] == 'T' ? at.substr(0, 10) + " " + at.substr(11, 5) + " UTC" : at;
+  return fmt::format("cached: verified in evaluation {} on {}; --no-cache to re-verify", g.reused_evaluation, when);
 }
 
 const Backend* FindBackend(const std::string& target) {
@@ -165,12 +313,13 @@ Result<GenerateResult> Generate(const Task& task, Store& store, Evaluator& evalu
     key.Add(plan.Dump());
     g.plans.push_back(std::move(plan));
   }
+  // Triton kernels include no C++ header; the C++ ones compute their math in include/anvil/.
+  if (!options.include_dir.empty() && options.target != "triton") key.Add(AbiHeadersText(options.include_dir));
   g.kernel_key = key.Hex();
 
-  ANVIL_ASSIGN_OR_RETURN(nlohmann::json device, evaluator.Device());
-  std::string device_key = device.value("key", "");
-  if (device_key.empty()) device_key = "cpu|" + CpuModel();
-  const std::string device_name = device.value("name", "cpu") == "cpu" ? CpuModel() : device.value("name", "GPU");
+  // A backend that cannot print these plans says so before any device is asked for.
+  ANVIL_RETURN_IF_ERROR(backend->emit(g.plans, backend->space(g.plans).at(0)).status());
+  ANVIL_ASSIGN_OR_RETURN(const DeviceIdentity device, IdentifyDevice(options.target, evaluator));
   std::string dtypes;
   for (const DTypeVariant& v : task.Variants()) dtypes += (dtypes.empty() ? "" : ",") + v.Label();
   const std::string bucket = ShapeBucket(task);
@@ -178,7 +327,7 @@ Result<GenerateResult> Generate(const Task& task, Store& store, Evaluator& evalu
   std::vector<KernelParams> space = backend->space(g.plans);
   if (space.empty()) return InternalError("the " + options.target + " backend offers no configuration");
   if (options.use_cache) {
-    ANVIL_ASSIGN_OR_RETURN(auto cached, store.GetTunedKernel(g.kernel_key, device_key, dtypes, bucket));
+    ANVIL_ASSIGN_OR_RETURN(auto cached, store.GetTunedKernel(g.kernel_key, device.key, dtypes, bucket));
     if (cached) {
       nlohmann::json j = nlohmann::json::parse(cached->params_json, nullptr, false);
       if (j.is_object()) {
@@ -187,6 +336,25 @@ Result<GenerateResult> Generate(const Task& task, Store& store, Evaluator& evalu
         space = {p};
         g.from_cache = true;
         log(fmt::format("tuning cache: {} (tuned {})", ParamsToString(p), cached->tuned_at));
+        ANVIL_ASSIGN_OR_RETURN(std::string source, backend->emit(g.plans, p));
+        ANVIL_ASSIGN_OR_RETURN(StoredVerdict stored,
+                               LoadStoredVerdict(store, cached->evaluation_id, task, options.target, source,
+                                                 device.key, options.threads));
+        if (stored.report) {
+          TriedConfig t;
+          t.params = p;
+          t.path = stored.report->candidate_path;
+          t.report = std::move(*stored.report);
+          t.score_ns = Score(t.report);
+          g.tried.push_back(std::move(t));
+          g.best = 0;
+          g.reused_evaluation = cached->evaluation_id;
+          g.reused_verified_at = stored.finished_at;
+          g.source = Header(task, g, g.tried[0], backend->comment, options.target, device.name) + source;
+          log(ReuseNote(g));
+          return g;
+        }
+        log("not reused: " + stored.why_not + "; verifying the cached configuration again");
       }
     }
   }
@@ -224,10 +392,14 @@ Result<GenerateResult> Generate(const Task& task, Store& store, Evaluator& evalu
     const TriedConfig& best = g.tried[g.best];
     std::ifstream in(best.path);
     std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    g.source = Header(task, g, best, backend->comment, options.target, device_name) + body;
+    g.source = Header(task, g, best, backend->comment, options.target, device.name) + body;
     if (options.use_cache && !g.from_cache)
-      ANVIL_RETURN_IF_ERROR(store.PutTunedKernel(g.kernel_key, device_key, dtypes, bucket,
+      ANVIL_RETURN_IF_ERROR(store.PutTunedKernel(g.kernel_key, device.key, dtypes, bucket,
                                                  nlohmann::json(best.params).dump(), best.report.evaluation_id));
+    // The cached configuration verified again: the next gen reuses this evaluation.
+    if (options.use_cache && g.from_cache)
+      ANVIL_RETURN_IF_ERROR(store.SetTunedKernelEvaluation(g.kernel_key, device.key, dtypes, bucket,
+                                                           best.report.evaluation_id));
   } else {
     g.best = -1;
   }

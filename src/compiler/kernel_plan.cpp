@@ -59,18 +59,33 @@ class Lowering {
   // ---- 1. domain ------------------------------------------------------------
   Status Domain() {
     // Ops outside the compiler's scope first: their shapes would mislead the messages below.
+    NodeId matmul = -1;
     for (NodeId id = 0; id < static_cast<NodeId>(g_.nodes().size()); ++id) {
       const OpKind kind = formula::Info(g_.node(id).op).kind;
-      if (kind == OpKind::kMatmul)
-        return Unsupported(Label(g_, id) +
-                           ": matmul is not lowered by the built-in compiler yet (fused elementwise and "
-                           "row-reduction graphs only); write the matmul kernel as a candidate and verify it");
       if (kind == OpKind::kArgReduce)
         return Unsupported(Label(g_, id) + ": argmax/argmin are not lowered by the built-in compiler yet");
+      if (kind != OpKind::kMatmul) continue;
+      if (matmul >= 0)
+        return Unsupported(Label(g_, id) + ": a second matmul; the built-in compiler fuses one matmul with an "
+                                           "elementwise epilogue per kernel");
+      matmul = id;
     }
-    SymShape domain;
-    std::string label = "";
-    for (const formula::InputDecl& in : g_.inputs()) {
+    if (matmul >= 0) ANVIL_RETURN_IF_ERROR(MatmulOperands(matmul));
+    SymShape domain = matmul >= 0 ? g_.node(matmul).shape : SymShape{};
+    std::string label = matmul >= 0 ? "the matmul's output" : "";
+    for (size_t i = 0; i < g_.inputs().size(); ++i) {
+      const formula::InputDecl& in = g_.inputs()[i];
+      if (matmul >= 0) {
+        if (static_cast<int>(i) == matmul_a_ || static_cast<int>(i) == matmul_b_) continue;
+        // The epilogue runs over the matmul's output: its inputs must fit in it, not enlarge it.
+        auto b = formula::Broadcast(domain, label, in.shape, "'" + in.name + "'");
+        if (!b.ok() || !(*b == domain))
+          return Unsupported(fmt::format(
+              "input '{}' {} does not broadcast into the matmul's output {}: the epilogue of a matmul is "
+              "elementwise over its output",
+              in.name, ShapeToString(in.shape), ShapeToString(domain)));
+        continue;
+      }
       auto b = formula::Broadcast(domain, label.empty() ? "[]" : label, in.shape, "'" + in.name + "'");
       if (!b.ok())
         return Unsupported(fmt::format(
@@ -108,27 +123,78 @@ class Lowering {
       k = this_k;
     }
     plan_.reduced_dims = k ? *k : std::min(1, plan_.rank);
-    for (int d = 0; d < plan_.rank; ++d) {
-      DimSource s;
-      const Dim& dim = plan_.domain[d];
-      if (dim.is_fixed()) {
-        s.size = dim.fixed();
-      } else {
-        s.fixed = false;
-        s.symbol = dim.symbol();
-        for (size_t i = 0; i < g_.inputs().size() && s.input < 0; ++i) {
-          const SymShape& shape = g_.inputs()[i].shape;
-          for (size_t a = 0; a < shape.size(); ++a)
-            if (!shape[a].is_fixed() && shape[a].symbol() == dim.symbol()) {
-              s.input = static_cast<int>(i);
-              s.dim = static_cast<int>(a);
-              break;
-            }
-        }
-      }
-      plan_.dim_source.push_back(s);
-    }
+    for (int d = 0; d < plan_.rank; ++d) plan_.dim_source.push_back(SourceOf(plan_.domain[d]));
+    if (matmul >= 0) plan_.matmul_k = SourceOf(g_.inputs()[matmul_a_].shape[1]);
     plan_.attrs = g_.attrs();
+    return Status::Ok();
+  }
+
+  // Where the kernel reads a dim's size: fixed, or the first input that has its symbol.
+  DimSource SourceOf(const Dim& dim) const {
+    DimSource s;
+    if (dim.is_fixed()) {
+      s.size = dim.fixed();
+      return s;
+    }
+    s.fixed = false;
+    s.symbol = dim.symbol();
+    for (size_t i = 0; i < g_.inputs().size() && s.input < 0; ++i) {
+      const SymShape& shape = g_.inputs()[i].shape;
+      for (size_t a = 0; a < shape.size(); ++a)
+        if (!shape[a].is_fixed() && shape[a].symbol() == dim.symbol()) {
+          s.input = static_cast<int>(i);
+          s.dim = static_cast<int>(a);
+          break;
+        }
+    }
+    return s;
+  }
+
+  // The one matmul the compiler fuses: A [M, K] @ B [K, N], both inputs read by
+  // the matmul only, floating, and nothing in the formula reducing.
+  Status MatmulOperands(NodeId id) {
+    const Node& m = g_.node(id);
+    for (NodeId other = 0; other < static_cast<NodeId>(g_.nodes().size()); ++other) {
+      const OpKind kind = formula::Info(g_.node(other).op).kind;
+      if (kind == OpKind::kReduce || kind == OpKind::kNormalize)
+        return Unsupported(Label(g_, other) + ": a reduction in a formula with a matmul (" + Label(g_, id) +
+                           "); the built-in compiler fuses a matmul with an elementwise epilogue only");
+    }
+    for (int side = 0; side < 2; ++side) {
+      const Node& x = g_.node(m.operands[side]);
+      const char* which = side == 0 ? "left" : "right";
+      if (x.op != Op::kInput)
+        return Unsupported(fmt::format("{}: the {} operand is computed ({}); the built-in compiler multiplies "
+                                       "inputs as given (write the prologue as its own kernel, or pass it as an input)",
+                                       Label(g_, id), which, Label(g_, m.operands[side])));
+      if (x.shape.size() != 2)
+        return Unsupported(fmt::format("{}: the {} operand has rank {}; the built-in compiler lowers 2-D matmuls "
+                                       "[M, K] @ [K, N] (flatten batch dims into M)",
+                                       Label(g_, id), which, x.shape.size()));
+      (side == 0 ? matmul_a_ : matmul_b_) = x.index;
+    }
+    if (matmul_a_ == matmul_b_)
+      return Unsupported(Label(g_, id) + ": both operands are input '" + g_.inputs()[matmul_a_].name +
+                         "'; declare the right operand as an input of its own");
+    if (!IsFloating(m.dtype))
+      return Unsupported(fmt::format("{}: {} operands; the built-in compiler lowers floating matmuls",
+                                     Label(g_, id), DTypeName(m.dtype)));
+    for (NodeId other = 0; other < static_cast<NodeId>(g_.nodes().size()); ++other) {
+      if (other == id) continue;
+      for (NodeId o : g_.node(other).operands) {
+        const Node& x = g_.node(o);
+        if (x.op == Op::kInput && (x.index == matmul_a_ || x.index == matmul_b_))
+          return Unsupported(fmt::format("{}: uses matmul operand '{}' elementwise; the built-in compiler reads "
+                                         "the matmul's operands in the matmul only",
+                                         Label(g_, other), g_.inputs()[x.index].name));
+      }
+    }
+    for (size_t o = 0; o < g_.outputs().size(); ++o) {
+      const Node& x = g_.node(g_.output_nodes()[o]);
+      if (x.op == Op::kInput && (x.index == matmul_a_ || x.index == matmul_b_))
+        return Unsupported("output '" + g_.outputs()[o].name + "' is matmul operand '" + g_.inputs()[x.index].name +
+                           "' itself; the built-in compiler reads the matmul's operands in the matmul only");
+    }
     return Status::Ok();
   }
 
@@ -242,6 +308,17 @@ class Lowering {
           }
           if (n.is_scalar) k.level = Level::kScalar;
           result = Add(k);
+          break;
+        }
+        case OpKind::kMatmul: {
+          KNode k;
+          k.kind = KNode::Kind::kMatmul;
+          k.op = n.op;
+          k.operands = args;
+          k.dtype = k.operand_dtype = n.dtype;
+          k.origin = origin;
+          result = Add(k);
+          plan_.matmul = result;
           break;
         }
         case OpKind::kReduce:
@@ -361,6 +438,7 @@ class Lowering {
     }
     plan_.nodes = std::move(kept);
     for (PlanOutput& o : plan_.outputs) o.node = renumber[o.node];
+    if (plan_.matmul >= 0) plan_.matmul = renumber[plan_.matmul];
   }
 
   // ---- 4. levels and passes ---------------------------------------------------
@@ -379,7 +457,12 @@ class Lowering {
     for (KNode& n : plan_.nodes) {
       switch (n.kind) {
         case KNode::Kind::kInput:
-          n.level = InputVariesAlongRow(n.index) ? Level::kElement : Level::kRow;
+          // A matmul's epilogue reads every input per element (there are no rows to hoist to).
+          n.level = plan_.matmul >= 0 || InputVariesAlongRow(n.index) ? Level::kElement : Level::kRow;
+          n.pass = -1;
+          break;
+        case KNode::Kind::kMatmul:
+          n.level = Level::kElement;
           n.pass = -1;
           break;
         case KNode::Kind::kAttr:
@@ -472,10 +555,16 @@ class Lowering {
       p.name = in.name;
       p.dtype = in.dtype;
       p.rank = static_cast<int>(in.shape.size());
+      p.role = static_cast<int>(i) == matmul_a_   ? InputRole::kMatmulA
+               : static_cast<int>(i) == matmul_b_ ? InputRole::kMatmulB
+                                                  : InputRole::kDomain;
       const int shift = plan_.rank - p.rank;
       for (int d = 0; d < plan_.rank; ++d)
-        p.broadcast.push_back(d < shift || (IsFixedOne(in.shape[d - shift]) && !IsFixedOne(plan_.domain[d])));
-      p.level = InputVariesAlongRow(static_cast<int>(i)) ? Level::kElement : Level::kRow;
+        p.broadcast.push_back(p.role == InputRole::kDomain &&
+                              (d < shift || (IsFixedOne(in.shape[d - shift]) && !IsFixedOne(plan_.domain[d]))));
+      p.level = p.role != InputRole::kDomain || plan_.matmul >= 0 || InputVariesAlongRow(static_cast<int>(i))
+                    ? Level::kElement
+                    : Level::kRow;
       plan_.inputs.push_back(p);
     }
     const int row_rank = plan_.rank - plan_.reduced_dims;
@@ -507,6 +596,7 @@ class Lowering {
   std::vector<int> map_;       // formula node -> plan node
   std::vector<Space> space_;   // per formula node
   int row_length_ = -1;
+  int matmul_a_ = -1, matmul_b_ = -1;  // input indices of the matmul's operands
 };
 
 const char* LevelName(Level l) {
@@ -520,6 +610,11 @@ const char* LevelName(Level l) {
 
 }  // namespace
 
+int KernelPlan::MatmulInput(bool b) const {
+  const KNode& m = nodes.at(matmul);
+  return nodes.at(m.operands.at(b ? 1 : 0)).index;
+}
+
 bool KernelPlan::HasElementOutputs() const {
   return std::any_of(outputs.begin(), outputs.end(), [](const PlanOutput& o) { return o.per_element; });
 }
@@ -529,7 +624,7 @@ std::vector<int> KernelPlan::ElementNodesFor(const std::vector<int>& targets) co
   for (int t : targets)
     if (nodes[t].level == Level::kElement) need[t] = true;
   for (int i = static_cast<int>(nodes.size()) - 1; i >= 0; --i) {
-    if (!need[i] || nodes[i].kind == KNode::Kind::kReduce) continue;
+    if (!need[i] || nodes[i].kind == KNode::Kind::kReduce || nodes[i].kind == KNode::Kind::kMatmul) continue;
     for (int o : nodes[i].operands)
       if (nodes[o].level == Level::kElement) need[o] = true;
   }
@@ -568,11 +663,19 @@ std::string KernelPlan::Dump() const {
                               ShapeToString(SymShape(domain.begin() + row_rank, domain.end())), passes,
                               passes == 1 ? "" : "es");
   for (const PlanInput& in : inputs) {
+    if (in.role != InputRole::kDomain) {
+      s += fmt::format("  input {}: {} rank {} matmul operand {}\n", in.name, DTypeName(in.dtype), in.rank,
+                       in.role == InputRole::kMatmulA ? "A [M, K]" : "B [K, N]");
+      continue;
+    }
     std::string b;
     for (bool x : in.broadcast) b += x ? "0" : "s";
     s += fmt::format("  input {}: {} rank {} strides [{}] {}\n", in.name, DTypeName(in.dtype), in.rank, b,
                      LevelName(in.level));
   }
+  if (matmul >= 0)
+    s += fmt::format("  matmul %{}: K = {}\n", matmul,
+                     matmul_k.fixed ? std::to_string(matmul_k.size) : matmul_k.symbol);
   for (size_t i = 0; i < nodes.size(); ++i) {
     const KNode& n = nodes[i];
     std::string rhs;
@@ -582,6 +685,7 @@ std::string KernelPlan::Dump() const {
       case KNode::Kind::kConst: rhs = "const " + n.value.ToString(); break;
       case KNode::Kind::kRowLength: rhs = "row_length"; break;
       case KNode::Kind::kOp:
+      case KNode::Kind::kMatmul:
       case KNode::Kind::kReduce: {
         std::vector<std::string> ops;
         for (int o : n.operands) ops.push_back("%" + std::to_string(o));

@@ -47,6 +47,17 @@
 // = the row dims, with or without size-1 reduced dims) is written once per
 // row at r.
 //
+// Matmul. A plan may hold one kMatmul node (`matmul`): the domain is then
+// the matmul's output [M, N] (rank 2, row axis N), its operands are the
+// inputs A [M, K] and B [K, N] (any strides; role kMatmulA / kMatmulB, read
+// by the matmul only), and its value at (m, n) is sum over k of
+// A[m, k] * B[k, n], accumulated in f32 (f64 for f64 operands) and not
+// rounded to the storage dtype (compute in f32, as above). Every other node
+// is the *epilogue*: elementwise over [M, N] and evaluated once per output
+// element on the finished sum (bias, activation, residual, scale). Such a
+// plan has no reductions and every non-scalar node is element-level; K is
+// read from A's shape (`matmul_k`).
+//
 // Runtime sizes. Domain dim d is either a fixed size or read from an input's
 // shape (`dim_source`), so the kernel is generic over every symbol: any size,
 // 0 and 1 included.
@@ -77,6 +88,7 @@ struct KNode {
     kRowLength,  // L, the number of elements in a row, as `dtype` (a scalar)
     kOp,         // an elementwise formula op (`op`: unary, binary, where, to) on `operands`
     kReduce,     // `op` is kSum, kAmax, kAmin or kProd over the row axis of operands[0]
+    kMatmul,     // operands {A, B}: the contraction over K at element (m, n) (see Matmul above)
   };
   Kind kind = Kind::kOp;
   formula::Op op = formula::Op::kConst;
@@ -96,11 +108,15 @@ struct KNode {
   std::string origin;  // the formula node it implements ("softmax %4: row max"), for dumps and comments
 };
 
+// How the kernel reads an input: on the domain (broadcast per dim), or as an operand of the matmul.
+enum class InputRole : uint8_t { kDomain, kMatmulA, kMatmulB };
+
 struct PlanInput {
   std::string name;
+  InputRole role = InputRole::kDomain;
   DType dtype;
   int rank = 0;
-  std::vector<bool> broadcast;  // per domain dim
+  std::vector<bool> broadcast;  // per domain dim (all false for matmul operands: unused)
   Level level = Level::kElement;  // kRow when constant along the row axis
 };
 
@@ -130,8 +146,13 @@ struct KernelPlan {
   std::vector<PlanInput> inputs;
   std::vector<formula::AttrDecl> attrs;
   std::vector<PlanOutput> outputs;
+  int matmul = -1;         // the kMatmul node, or -1
+  DimSource matmul_k;      // K, when matmul >= 0
 
   bool HasReductions() const { return passes > 0; }
+  bool HasMatmul() const { return matmul >= 0; }
+  // The plan input index of the matmul's A (B when `b`); requires HasMatmul().
+  int MatmulInput(bool b) const;
   bool HasElementOutputs() const;
   // Element-level nodes needed to compute `targets`, in topological order
   // (row and scalar nodes are values already in scope, not listed).

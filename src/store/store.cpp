@@ -358,11 +358,57 @@ Status Store::FinishEvaluation(int64_t evaluation_id, const std::string& verdict
   return Status::Ok();
 }
 
+namespace {
+
+// The columns every evaluation read selects, in the order ReadEvaluationRow reads them.
+constexpr const char* kEvaluationColumns =
+    "SELECT e.id, e.run_id, e.candidate_id, t.name, c.backend, c.source_path, e.kind, e.verdict, e.reason, "
+    "e.detail_json, e.cases_total, e.cases_passed, e.started_at, e.finished_at FROM ";
+
+EvaluationRow ReadEvaluationRow(const sqlite::Statement& stmt) {
+  EvaluationRow row;
+  row.id = stmt.ColumnInt64(0);
+  row.run_id = stmt.ColumnInt64(1);
+  row.candidate_id = stmt.ColumnInt64(2);
+  row.task_name = stmt.ColumnText(3);
+  row.backend = stmt.ColumnText(4);
+  row.candidate_path = stmt.ColumnText(5);
+  row.kind = stmt.ColumnText(6);
+  row.verdict = stmt.ColumnText(7);
+  row.reason = stmt.ColumnText(8);
+  row.detail_json = stmt.ColumnText(9);
+  row.cases_total = stmt.ColumnInt(10);
+  row.cases_passed = stmt.ColumnInt(11);
+  row.started_at = stmt.ColumnText(12);
+  row.finished_at = stmt.ColumnText(13);
+  return row;
+}
+
+}  // namespace
+
+Status Store::FillMedians(std::vector<EvaluationRow>& rows) const {
+  ANVIL_ASSIGN_OR_RETURN(sqlite::Statement medians,
+                         Prepare("SELECT subject, median_ns FROM timings WHERE evaluation_id = ?1 "
+                                 "AND subject IN ('candidate', 'eager')",
+                                 "reading timings for evaluation summaries"));
+  for (EvaluationRow& row : rows) {
+    medians.Reset();
+    medians.Bind(1, row.id);
+    std::vector<double> candidate, eager;
+    while (true) {
+      ANVIL_ASSIGN_OR_RETURN(bool has_row, medians.Step());
+      if (!has_row) break;
+      (medians.ColumnText(0) == "candidate" ? candidate : eager).push_back(medians.ColumnDouble(1));
+    }
+    row.candidate_median_ns = GeometricMean(candidate);
+    row.eager_median_ns = GeometricMean(eager);
+  }
+  return Status::Ok();
+}
+
 Result<std::vector<EvaluationRow>> Store::QueryEvaluations(const EvaluationFilter& filter) const {
   const std::string purpose = "querying evaluations";
-  std::string sql =
-      "SELECT e.id, e.run_id, t.name, c.backend, c.source_path, e.kind, e.verdict, e.reason, e.cases_total, "
-      "e.cases_passed, e.started_at, e.finished_at FROM ";
+  std::string sql = kEvaluationColumns;
   sql += filter.latest_only ? "latest_evaluations" : "evaluations";
   sql += " AS e JOIN candidates AS c ON c.id = e.candidate_id JOIN tasks AS t ON t.id = c.task_id WHERE 1";
   // Only the conditions that are set, so that SQLite can use the indexes
@@ -390,39 +436,25 @@ Result<std::vector<EvaluationRow>> Store::QueryEvaluations(const EvaluationFilte
   while (true) {
     ANVIL_ASSIGN_OR_RETURN(bool has_row, stmt.Step());
     if (!has_row) break;
-    EvaluationRow row;
-    row.id = stmt.ColumnInt64(0);
-    row.run_id = stmt.ColumnInt64(1);
-    row.task_name = stmt.ColumnText(2);
-    row.backend = stmt.ColumnText(3);
-    row.candidate_path = stmt.ColumnText(4);
-    row.kind = stmt.ColumnText(5);
-    row.verdict = stmt.ColumnText(6);
-    row.reason = stmt.ColumnText(7);
-    row.cases_total = stmt.ColumnInt(8);
-    row.cases_passed = stmt.ColumnInt(9);
-    row.started_at = stmt.ColumnText(10);
-    row.finished_at = stmt.ColumnText(11);
-    rows.push_back(std::move(row));
+    rows.push_back(ReadEvaluationRow(stmt));
   }
-
-  ANVIL_ASSIGN_OR_RETURN(sqlite::Statement medians,
-                         Prepare("SELECT subject, median_ns FROM timings WHERE evaluation_id = ?1 "
-                                 "AND subject IN ('candidate', 'eager')",
-                                 "reading timings for evaluation summaries"));
-  for (EvaluationRow& row : rows) {
-    medians.Reset();
-    medians.Bind(1, row.id);
-    std::vector<double> candidate, eager;
-    while (true) {
-      ANVIL_ASSIGN_OR_RETURN(bool has_row, medians.Step());
-      if (!has_row) break;
-      (medians.ColumnText(0) == "candidate" ? candidate : eager).push_back(medians.ColumnDouble(1));
-    }
-    row.candidate_median_ns = GeometricMean(candidate);
-    row.eager_median_ns = GeometricMean(eager);
-  }
+  ANVIL_RETURN_IF_ERROR(FillMedians(rows));
   return rows;
+}
+
+Result<EvaluationRow> Store::GetEvaluation(int64_t evaluation_id) const {
+  const std::string purpose = "reading evaluation " + std::to_string(evaluation_id);
+  ANVIL_ASSIGN_OR_RETURN(sqlite::Statement stmt,
+                         Prepare(std::string(kEvaluationColumns) +
+                                     "evaluations AS e JOIN candidates AS c ON c.id = e.candidate_id "
+                                     "JOIN tasks AS t ON t.id = c.task_id WHERE e.id = ?1",
+                                 purpose));
+  stmt.Bind(1, evaluation_id);
+  ANVIL_ASSIGN_OR_RETURN(bool has_row, stmt.Step());
+  if (!has_row) return NotFound("store " + path() + ": " + purpose + ": no such evaluation");
+  std::vector<EvaluationRow> rows = {ReadEvaluationRow(stmt)};
+  ANVIL_RETURN_IF_ERROR(FillMedians(rows));
+  return std::move(rows.front());
 }
 
 Result<std::vector<CaseRecord>> Store::QueryCases(int64_t evaluation_id) const {
@@ -523,6 +555,21 @@ Result<std::optional<Store::TunedKernel>> Store::GetTunedKernel(const std::strin
   ANVIL_ASSIGN_OR_RETURN(bool has_row, stmt.Step());
   if (!has_row) return std::optional<TunedKernel>();
   return std::optional<TunedKernel>(TunedKernel{stmt.ColumnText(0), stmt.ColumnInt64(1), stmt.ColumnText(2)});
+}
+
+Status Store::SetTunedKernelEvaluation(const std::string& kernel_key, const std::string& device_key,
+                                       const std::string& dtypes, const std::string& shape_bucket,
+                                       int64_t evaluation_id) {
+  const std::string purpose = "pointing the tuned parameters of kernel " + kernel_key + " at evaluation " +
+                              std::to_string(evaluation_id);
+  ANVIL_ASSIGN_OR_RETURN(sqlite::Statement stmt,
+                         Prepare("UPDATE tuned_kernels SET evaluation_id = ?5 WHERE kernel_key = ?1 AND "
+                                 "device_key = ?2 AND dtypes = ?3 AND shape_bucket = ?4",
+                                 purpose));
+  stmt.Bind(1, kernel_key).Bind(2, device_key).Bind(3, dtypes).Bind(4, shape_bucket).Bind(5, evaluation_id);
+  ANVIL_RETURN_IF_ERROR(stmt.Run());
+  if (db_.Changes() == 0) return NotFound("store " + path() + ": " + purpose + ": no such tuning-cache entry");
+  return Status::Ok();
 }
 
 }  // namespace anvil

@@ -76,9 +76,10 @@ struct TimingRecord {
 };
 
 struct EvaluationRow {
-  int64_t id = 0, run_id = 0;
+  int64_t id = 0, run_id = 0, candidate_id = 0;
   std::string task_name, backend, candidate_path, kind;
   std::string verdict, reason;  // "" while the evaluation has not finished
+  std::string detail_json;      // "" when none was recorded (or not finished)
   int cases_total = 0, cases_passed = 0;
   std::string started_at, finished_at;  // ISO-8601 UTC; finished_at "" while running
   // Geometric mean of median_ns over every timing row of the evaluation whose
@@ -172,6 +173,8 @@ class Store {
                           const std::string& detail_json, int cases_total, int cases_passed);
 
   Result<std::vector<EvaluationRow>> QueryEvaluations(const EvaluationFilter& filter) const;
+  // One evaluation by id, finished or not; kNotFound when there is none.
+  Result<EvaluationRow> GetEvaluation(int64_t evaluation_id) const;
   Result<std::vector<CaseRecord>> QueryCases(int64_t evaluation_id) const;      // by case_index
   Result<std::vector<TimingRecord>> QueryTimings(int64_t evaluation_id) const;  // insertion order
 
@@ -195,10 +198,17 @@ class Store {
                         const std::string& shape_bucket, const std::string& params_json, int64_t evaluation_id);
   Result<std::optional<TunedKernel>> GetTunedKernel(const std::string& kernel_key, const std::string& device_key,
                                                     const std::string& dtypes, const std::string& shape_bucket) const;
+  // Points an existing entry at a newer evaluation of the same parameters
+  // (the cached configuration verified again), keeping params and tuned_at.
+  // kNotFound when there is no such entry.
+  Status SetTunedKernelEvaluation(const std::string& kernel_key, const std::string& device_key,
+                                  const std::string& dtypes, const std::string& shape_bucket, int64_t evaluation_id);
 
  private:
   Store(sqlite::Db db, int schema_version) : db_(std::move(db)), schema_version_(schema_version) {}
   Result<sqlite::Statement> Prepare(const std::string& sql, const std::string& purpose) const;
+  // Sets candidate_median_ns and eager_median_ns of each row from its timings.
+  Status FillMedians(std::vector<EvaluationRow>& rows) const;
 
   // mutable: queries prepare statements on the connection, which SQLite
   // does not treat as a change to the database.

@@ -1,13 +1,17 @@
 // anvil gen end to end on the CPU: the built-in compiler lowers a formula,
 // the worker verifies and times every configuration it prints, and the
-// kernel it keeps verifies again on its own.
+// kernel it keeps verifies again on its own; a second gen of the same
+// formula reuses the stored evaluation and runs nothing.
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "cli_runner.h"
+#include "store/sqlite_handle.h"
+#include "store/store.h"
 
 namespace anvil::testing {
 namespace {
@@ -17,6 +21,44 @@ std::string ReadFile(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+// The evaluations in the workspace's store (of one run when given).
+std::vector<EvaluationRow> Evaluations(const CliWorkspace& ws, std::optional<int64_t> run = std::nullopt) {
+  auto store = Store::Open(ws.dir() + "/anvil.db");
+  EXPECT_TRUE(store.ok()) << store.status().message();
+  if (!store.ok()) return {};
+  EvaluationFilter filter;
+  filter.run_id = run;
+  filter.limit = 0;
+  auto rows = (*store)->QueryEvaluations(filter);
+  EXPECT_TRUE(rows.ok()) << rows.status().message();
+  return rows.ok() ? *rows : std::vector<EvaluationRow>{};
+}
+
+// Runs SQL on the workspace's store, as another writer (or a stale row) would.
+void Tamper(const CliWorkspace& ws, const std::string& sql) {
+  auto db = sqlite::Db::Open(ws.dir() + "/anvil.db");
+  ASSERT_TRUE(db.ok()) << db.status().message();
+  Status s = db->Exec(sql, "tampering with the store");
+  ASSERT_TRUE(s.ok()) << s.message();
+  ASSERT_EQ(db->Changes(), 1) << sql;
+}
+
+// The header lines that report an evaluation: what it verified, where, and its timings.
+std::string EvaluationLines(const std::string& kernel_source) {
+  std::string out, line;
+  std::istringstream in(kernel_source);
+  while (std::getline(in, line) && line.rfind("//", 0) == 0)
+    if (line.rfind("// Verified:", 0) == 0 || line.rfind("// Evaluation ", 0) == 0 || line.rfind("// Timed ", 0) == 0)
+      out += line + "\n";
+  return out;
+}
+
+bool LogHas(const CliRun& run, const std::string& text) {
+  for (const auto& line : run.json["log"])
+    if (line.get<std::string>().find(text) != std::string::npos) return true;
+  return false;
 }
 
 TEST(Gen, AnElementwiseFormulaBecomesAVerifiedKernelThatVerifiesAgain) {
@@ -53,19 +95,74 @@ TEST(Gen, RowReductionsWithTwoOutputsAndTheTuningCache) {
   EXPECT_GE(first.json["configurations"].size(), 2u) << "row plans offer more than one configuration";
   EXPECT_NE(first.json["plan"].get<std::string>().find("2 reduction passes"), std::string::npos)
       << first.json["plan"];
-  // Same formula, same device: the tuned parameters come from the store.
+  const int64_t verified = first.json["result"]["evaluation_id"].get<int64_t>();
+  const std::string first_kernel = ReadFile(ws.dir() + "/ln.cpp");
+  const size_t evaluations = Evaluations(ws).size();
+
+  // Same formula, same device: the cache names the evaluation that verified
+  // and timed exactly the source printed now, so the kernel is written from
+  // it and nothing is built or run (the run records no evaluation).
   CliRun second = ws.Run(args);
   ASSERT_EQ(second.exit_code, 0) << second.output;
   EXPECT_TRUE(second.json["from_cache"].get<bool>());
   EXPECT_EQ(second.json["configurations"].size(), 1u);
   EXPECT_EQ(second.json["params"], first.json["params"]);
+  EXPECT_EQ(second.json["reused_evaluation"], verified);
+  EXPECT_EQ(second.json["result"]["verdict"], "correct");
+  EXPECT_EQ(second.json["result"]["cases_passed"], first.json["result"]["cases_total"]);
+  EXPECT_TRUE(Evaluations(ws, second.json["run_id"].get<int64_t>()).empty());
+  EXPECT_EQ(Evaluations(ws).size(), evaluations);
+  EXPECT_TRUE(LogHas(second, "cached: verified in evaluation " + std::to_string(verified) + " on "))
+      << second.json["log"];
+  // The header is built from the stored cases and timings: the same lines as the first gen wrote.
+  const std::string second_kernel = ReadFile(ws.dir() + "/ln.cpp");
+  EXPECT_NE(EvaluationLines(first_kernel).find("// Timed "), std::string::npos) << first_kernel;
+  EXPECT_EQ(EvaluationLines(second_kernel), EvaluationLines(first_kernel));
+
+  // A verdict on another source (as after a printer change) is not reused:
+  // the cached configuration is evaluated again, and the cache then names
+  // the new evaluation, which the next gen reuses.
+  Tamper(ws, "UPDATE candidates SET source_hash = 'printed-by-an-older-printer' WHERE id = "
+             "(SELECT candidate_id FROM evaluations WHERE id = " + std::to_string(verified) + ")");
+  CliRun third = ws.Run(args);
+  ASSERT_EQ(third.exit_code, 0) << third.output;
+  EXPECT_TRUE(third.json["from_cache"].get<bool>());
+  EXPECT_TRUE(third.json["reused_evaluation"].is_null());
+  EXPECT_TRUE(LogHas(third, "not reused: the printed source changed")) << third.json["log"];
+  const auto third_evaluations = Evaluations(ws, third.json["run_id"].get<int64_t>());
+  ASSERT_EQ(third_evaluations.size(), 1u);
+  EXPECT_EQ(third_evaluations[0].id, third.json["result"]["evaluation_id"].get<int64_t>());
+  CliRun fourth = ws.Run(args);
+  ASSERT_EQ(fourth.exit_code, 0) << fourth.output;
+  EXPECT_EQ(fourth.json["reused_evaluation"], third_evaluations[0].id);
+
+  // Other cached parameters print another source: evaluated, not reused.
+  nlohmann::json other;
+  for (const auto& c : first.json["configurations"])
+    if (c["params"] != first.json["params"]) other = c["params"];
+  ASSERT_FALSE(other.is_null()) << first.json["configurations"];
+  Tamper(ws, "UPDATE tuned_kernels SET params_json = '" + other.dump() + "'");
+  CliRun fifth = ws.Run(args);
+  ASSERT_EQ(fifth.exit_code, 0) << fifth.output;
+  EXPECT_TRUE(fifth.json["reused_evaluation"].is_null());
+  EXPECT_EQ(fifth.json["params"], other);
+  EXPECT_EQ(Evaluations(ws, fifth.json["run_id"].get<int64_t>()).size(), 1u);
+
+  // --no-cache verifies and times again whatever the store holds.
+  std::vector<std::string> no_cache = args;
+  no_cache.insert(no_cache.end(), {"--no-cache", "--no-tune"});
+  CliRun sixth = ws.Run(no_cache);
+  ASSERT_EQ(sixth.exit_code, 0) << sixth.output;
+  EXPECT_FALSE(sixth.json["from_cache"].get<bool>());
+  EXPECT_TRUE(sixth.json["reused_evaluation"].is_null());
+  EXPECT_EQ(Evaluations(ws, sixth.json["run_id"].get<int64_t>()).size(), 1u);
 }
 
 TEST(Gen, WhatTheCompilerCannotLowerIsExplainedNotGuessed) {
   CliWorkspace ws;
-  CliRun mm = ws.Run({"--no-progress", "gen", "out = x @ y", "-i", "x: f32[M, K]", "-i", "y: f32[K, N]"});
-  EXPECT_EQ(mm.exit_code, 2) << mm.output;
-  EXPECT_NE(mm.output.find("matmul is not lowered"), std::string::npos) << mm.output;
+  CliRun arg = ws.Run({"--no-progress", "gen", "out = argmax(x, -1)", "-i", "x: f32[R, C]"});
+  EXPECT_EQ(arg.exit_code, 2) << arg.output;
+  EXPECT_NE(arg.output.find("argmax/argmin are not lowered"), std::string::npos) << arg.output;
   CliRun cols = ws.Run({"--no-progress", "gen", "out = sum(x, 0)", "-i", "x: f32[R, C]"});
   EXPECT_EQ(cols.exit_code, 2) << cols.output;
   EXPECT_NE(cols.output.find("innermost dims"), std::string::npos) << cols.output;

@@ -242,6 +242,17 @@ TEST(CudaEmit, ScalarLevelInputIsUnsupported) {
   EXPECT_TRUE(Has(r.status().message(), "input x")) << r.status().message();
 }
 
+// Matmuls are generated for Triton and the CPU; the CUDA printer says so.
+TEST(CudaEmit, MatmulIsRefusedWithWhereItIsServed) {
+  Formula f{"mm", "out = relu(x @ w)", {{"x", DType::kF16, {S("M"), S("K")}}, {"w", DType::kF16, {S("K"), S("N")}}}, {}};
+  std::vector<KernelPlan> plans = Lower(f, {DType::kF16});
+  ASSERT_EQ(plans.size(), 1u);
+  auto r = EmitCuda(plans, {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), ErrorCode::kUnsupported);
+  EXPECT_TRUE(Has(r.status().message(), "--target triton")) << r.status().message();
+}
+
 // A plan that uses a value before computing it is our bug, reported as such
 // instead of as an nvcc error in printed code.
 TEST(CudaEmit, BrokenPlanIsInternal) {

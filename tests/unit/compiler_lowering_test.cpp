@@ -23,6 +23,9 @@ struct Case {
 
 SymShape RC() { return {Dim::Symbol("R"), Dim::Symbol("C")}; }
 SymShape C() { return {Dim::Symbol("C")}; }
+SymShape CN() { return {Dim::Symbol("C"), Dim::Symbol("N")}; }
+SymShape RN() { return {Dim::Symbol("R"), Dim::Symbol("N")}; }
+SymShape N() { return {Dim::Symbol("N")}; }
 
 TEST(CompilerLowering, FormulasLowerToTheExpectedPlans) {
   const std::vector<Case> cases = {
@@ -35,8 +38,25 @@ TEST(CompilerLowering, FormulasLowerToTheExpectedPlans) {
       // var: mean first, then the squared deviations, widened to f64 (squares overflow f32).
       {"out = var(x, -1)", {{"x", DType::kF32, RC()}}, {"out"}, 2, 1, {false}, "", "f64 element = mul"},
       {"out = sum(x)", {{"x", DType::kF32, RC()}}, {"out"}, 1, 2, {false}, "", ""},
-      {"out = x @ y", {{"x", DType::kF32, RC()}, {"y", DType::kF32, {Dim::Symbol("C"), Dim::Symbol("N")}}}, {"out"},
-       0, 0, {}, "matmul is not lowered", ""},
+      // A matmul with an elementwise epilogue: the domain is its output [R, N].
+      {"out = gelu(x @ w + b)", {{"x", DType::kF16, RC()}, {"w", DType::kF16, CN()}, {"b", DType::kF16, N()}},
+       {"out"}, 0, 1, {true}, "", "matmul %3: K = C"},
+      {"out = r + 0.5 * (x @ w)", {{"x", DType::kF32, RC()}, {"w", DType::kF32, CN()}, {"r", DType::kF32, RN()}},
+       {"out"}, 0, 1, {true}, "", "input w: f32 rank 2 matmul operand B [K, N]"},
+      {"out = x @ w", {{"x", DType::kF32, RC()}, {"w", DType::kF32, {Dim::Symbol("B"), Dim::Symbol("C"), Dim::Symbol("N")}}},
+       {"out"}, 0, 0, {}, "the right operand has rank 3", ""},
+      {"out = (x * 2) @ w", {{"x", DType::kF32, RC()}, {"w", DType::kF32, CN()}}, {"out"}, 0, 0, {},
+       "the left operand is computed", ""},
+      {"out = x @ w + x @ w", {{"x", DType::kF32, RC()}, {"w", DType::kF32, CN()}}, {"out"}, 0, 0, {},
+       "a second matmul", ""},
+      {"out = softmax(x @ w, -1)", {{"x", DType::kF32, RC()}, {"w", DType::kF32, CN()}}, {"out"}, 0, 0, {},
+       "a reduction in a formula with a matmul", ""},
+      {"out = x @ w + r", {{"x", DType::kF32, RC()}, {"w", DType::kF32, CN()}, {"r", DType::kF32, {Dim::Symbol("B"), Dim::Symbol("R"), Dim::Symbol("N")}}},
+       {"out"}, 0, 0, {}, "does not broadcast into the matmul's output", ""},
+      {"out = x @ w\nx2 = x * 2", {{"x", DType::kF32, RC()}, {"w", DType::kF32, CN()}}, {"out", "x2"}, 0, 0, {},
+       "uses matmul operand 'x' elementwise", ""},
+      {"out = x @ w", {{"x", DType::kI32, RC()}, {"w", DType::kI32, CN()}}, {"out"}, 0, 0, {},
+       "lowers floating matmuls", ""},
       {"out = sum(x, 0)", {{"x", DType::kF32, RC()}}, {"out"}, 0, 0, {}, "innermost dims", ""},
       {"out = sum(x, -1) + x", {{"x", DType::kF32, {Dim::Symbol("C"), Dim::Symbol("C")}}}, {"out"}, 0, 0, {},
        "keepdim=True", ""},

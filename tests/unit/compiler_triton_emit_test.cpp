@@ -234,6 +234,50 @@ TEST_F(TritonEmitTest, ManyElementwiseOpsPassTheGate) {
   EXPECT_TRUE(Has(text, "tl.full([], 0.5, tl.float64)")) << "f64 constants keep every bit";
 }
 
+// A matmul with a fused epilogue: tiled tl.dot over K, the epilogue on the
+// finished tile. f32 operands use IEEE products (PyTorch's f32 matmul does
+// not use TF32) and half the K step (twice the shared memory per element).
+TEST_F(TritonEmitTest, MatmulWithBiasAndGelu) {
+  Formula f{"linear_gelu", "out = gelu(x @ w + b)",
+            {{"x", DType::kF32, {S("M"), S("K")}}, {"w", DType::kF32, {S("K"), S("N")}}, {"b", DType::kF32, {S("N")}}},
+            {}};
+  const std::string text = Print(f, kFloats);
+  EXPECT_EQ(Count(text, "acc = tl.dot(a, b, acc, input_precision=\"ieee\")"), 1) << text;
+  EXPECT_EQ(Count(text, "acc = tl.dot(a, b, acc)"), 2) << text;
+  EXPECT_EQ(Count(text, "BLOCK_K=32,"), 1) << text;
+  EXPECT_EQ(Count(text, "BLOCK_K=64,"), 2) << text;
+  // A and B through their own strides, masked at the edges of M, N and K.
+  EXPECT_TRUE(Has(text, "a = tl.load(in0_ptr + rm[:, None] * s0_0 + kk[None, :] * s0_1, mask=(rm[:, None] < D0) & (kk[None, :] < KD), other=0)"));
+  EXPECT_TRUE(Has(text, "b = tl.load(in1_ptr + kk[:, None] * s1_0 + rn[None, :] * s1_1, mask=(kk[:, None] < KD) & (rn[None, :] < D1), other=0)"));
+  // The bias varies along N only; the epilogue reads the accumulator.
+  EXPECT_TRUE(Has(text, "base2 = rm[:, None] * 0"));
+  EXPECT_TRUE(Has(text, "joff2 = rn[None, :] * s2_1"));
+  EXPECT_TRUE(Has(text, " = acc  # "));
+  EXPECT_TRUE(Has(text, "tl.store(out0_ptr + rm[:, None] * L + rn[None, :], "));
+  EXPECT_TRUE(Has(text, "if _d0 == 0 or _d1 == 0:"));
+  EXPECT_TRUE(Has(text, "_k = x.shape[1]  # K"));
+}
+
+TEST_F(TritonEmitTest, MatmulSpaceAndRefusals) {
+  Formula f{"scaled_mm", "out = r + alpha * (x @ w)",
+            {{"x", DType::kF16, {S("M"), S("K")}}, {"w", DType::kF16, {S("K"), S("N")}}, {"r", DType::kF16, {S("M"), S("N")}}},
+            {{"alpha", DType::kF32}}};
+  std::vector<KernelPlan> plans = Lower(f, {DType::kF16});
+  ASSERT_EQ(plans.size(), 1u);
+  const std::vector<KernelParams> space = TritonSpace(plans);
+  ASSERT_GE(space.size(), 3u);
+  EXPECT_EQ(space[0].at("bm"), 128);
+  for (const KernelParams& p : space) ASSERT_TRUE(EmitTriton(plans, p).ok()) << ParamsToString(p);
+  auto bad = EmitTriton(plans, {{"block", 1024}});
+  EXPECT_EQ(bad.status().code(), ErrorCode::kInvalidInput);
+  EXPECT_TRUE(Has(bad.status().message(), "known: bm, bn, bk, warps, stages, group")) << bad.status().message();
+  std::vector<KernelPlan> f64 = Lower(f, {DType::kF64});
+  ASSERT_EQ(f64.size(), 1u);
+  auto refused = EmitTriton(f64, {});
+  EXPECT_EQ(refused.status().code(), ErrorCode::kUnsupported);
+  EXPECT_TRUE(Has(refused.status().message(), "f64 matmul")) << refused.status().message();
+}
+
 TEST_F(TritonEmitTest, SpaceDefaultFirstAndPruned) {
   Formula ew{"ew", "out = x + y", {{"x", DType::kF32, {S("N")}}, {"y", DType::kF32, {S("N")}}}, {}};
   std::vector<KernelParams> e = TritonSpace(Lower(ew, {DType::kF32}));

@@ -374,6 +374,62 @@ TEST(StoreTest, FinishEvaluationAndQueryFilters) {
   EXPECT_TRUE(std::regex_match(failed.finished_at, kIsoUtc));
 }
 
+TEST(StoreTest, GetEvaluationReadsOneEvaluationWithItsCandidateAndDetail) {
+  ScratchDir dir;
+  Fixture f = MakeFixture(dir);
+  Store& s = *f.store;
+  int64_t done = ValueOrDie(s.BeginEvaluation(f.run, f.cand, "bench"));
+  ASSERT_TRUE(s.RecordTiming(done, {"a", "candidate", 1, 100, 90, 110, {}}).ok());
+  ASSERT_TRUE(s.FinishEvaluation(done, "correct", "", R"({"speedup":2.5})", 4, 4).ok());
+  int64_t running = ValueOrDie(s.BeginEvaluation(f.run, f.cand, "verify"));
+
+  EvaluationRow row = ValueOrDie(s.GetEvaluation(done));
+  EXPECT_EQ(row.id, done);
+  EXPECT_EQ(row.run_id, f.run);
+  EXPECT_EQ(row.candidate_id, f.cand);
+  EXPECT_EQ(row.task_name, "gelu");
+  EXPECT_EQ(row.backend, "cpu");
+  EXPECT_EQ(row.candidate_path, "gelu.cpp");
+  EXPECT_EQ(row.kind, "bench");
+  EXPECT_EQ(row.verdict, "correct");
+  EXPECT_EQ(row.detail_json, R"({"speedup":2.5})");
+  EXPECT_EQ(row.cases_total, 4);
+  EXPECT_EQ(row.cases_passed, 4);
+  EXPECT_TRUE(std::regex_match(row.finished_at, kIsoUtc));
+  ASSERT_TRUE(row.candidate_median_ns.has_value());
+  EXPECT_DOUBLE_EQ(*row.candidate_median_ns, 100);
+
+  EvaluationRow unfinished = ValueOrDie(s.GetEvaluation(running));
+  EXPECT_EQ(unfinished.verdict, "");
+  EXPECT_EQ(unfinished.finished_at, "");
+  EXPECT_EQ(unfinished.detail_json, "");
+  EXPECT_EQ(s.GetEvaluation(running + 1).status().code(), ErrorCode::kNotFound);
+  // The list carries the same columns.
+  auto rows = ValueOrDie(s.QueryEvaluations({}));
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[1].candidate_id, f.cand);
+  EXPECT_EQ(rows[1].detail_json, row.detail_json);
+}
+
+TEST(StoreTest, TunedKernelCanBePointedAtANewerEvaluation) {
+  ScratchDir dir;
+  Fixture f = MakeFixture(dir);
+  Store& s = *f.store;
+  int64_t tuned = ValueOrDie(s.BeginEvaluation(f.run, f.cand, "bench"));
+  int64_t again = ValueOrDie(s.BeginEvaluation(f.run, f.cand, "bench"));
+  EXPECT_EQ(s.SetTunedKernelEvaluation("k", "cpu|x", "f32", "R~64", again).code(), ErrorCode::kNotFound);
+  ASSERT_TRUE(s.PutTunedKernel("k", "cpu|x", "f32", "R~64", R"({"block":2048})", tuned).ok());
+  auto before = ValueOrDie(s.GetTunedKernel("k", "cpu|x", "f32", "R~64"));
+  ASSERT_TRUE(before.has_value());
+  ASSERT_TRUE(s.SetTunedKernelEvaluation("k", "cpu|x", "f32", "R~64", again).ok());
+  auto after = ValueOrDie(s.GetTunedKernel("k", "cpu|x", "f32", "R~64"));
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(after->evaluation_id, again);
+  EXPECT_EQ(after->params_json, before->params_json);
+  EXPECT_EQ(after->tuned_at, before->tuned_at);  // when it was tuned, not when it was verified again
+  EXPECT_EQ(s.SetTunedKernelEvaluation("k", "cpu|x", "f32", "R~128", again).code(), ErrorCode::kNotFound);
+}
+
 TEST(StoreTest, InMemoryStoreWorks) {
   auto store = OpenOrDie(":memory:");
   int64_t run = ValueOrDie(store->BeginRun("verify", "[]"));

@@ -4,7 +4,12 @@
 // uses every thread); within a row each pass is one loop over the positions,
 // with a guarded unit-stride version (`omp simd`, contiguous loads) beside the
 // general strided one. Values: c_expr.h; math: include/anvil/fused_math.h.
+// Two speed-ups of the unit-stride loops: a costly value that the next pass
+// over a short row needs again is kept in a row buffer (PlanKeeps), and f16
+// outputs are stored from float tiles by fm::StoreHalves (F16C).
 // A plan with a matmul gets the blocked matmul of emit_cpu_matmul.cpp instead.
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "compiler/c_expr.h"
@@ -85,18 +90,25 @@ class CpuPrinter {
       s += "  }\n";
     } else {
       const int64_t chunk = params_.count("chunk") ? params_.at("chunk") : 0;
+      const Keeps keeps = PlanKeeps();
+      if (keeps.any)
+        s += fmt::format("  const bool keep = unit && L <= {};  // row buffers hold the row: reuse, don't recompute\n",
+                         kRowKeep);
       s += fmt::format("#pragma omp parallel for num_threads({}) {} if (rows * L > 32768)\n", threads,
                        chunk > 0 ? fmt::format("schedule(dynamic, {})", chunk) : "schedule(static)");
       s += "  for (int64_t r = 0; r < rows; ++r) {\n";
       ANVIL_ASSIGN_OR_RETURN(std::string row, RowStart());
       s += row;
+      for (const std::vector<int>& written : keeps.writes)
+        for (int id : written) s += fmt::format("    {} {}[{}];\n", ComputeType(p_.nodes[id].dtype), KeepBuf(id), kRowKeep);
       for (int pass = 0; pass < p_.passes; ++pass) {
         const std::vector<int> reduces = p_.ReducesInPass(pass);
         for (int id : reduces) {
           s += fmt::format("    {} {} = {};\n", AccumulatorType(p_.nodes[id]), Acc(id), ReduceIdentity(p_.nodes[id]));
-          if (TracksNan(id)) s += fmt::format("    bool {} = false;\n", NanFlag(id));
+          if (TracksNan(id)) s += fmt::format("    int {} = 0;\n", NanFlag(id));
         }
-        ANVIL_ASSIGN_OR_RETURN(std::string loop, Loop("0", "L", {}, reduces, /*store=*/false));
+        ANVIL_ASSIGN_OR_RETURN(std::string loop,
+                               Loop("0", "L", {}, reduces, /*store=*/false, keeps.reads[pass], keeps.writes[pass]));
         s += loop;
         for (int id : reduces)
           if (TracksNan(id)) s += fmt::format("    if ({}) {} = NAN;  // amax/amin propagate NaN\n", NanFlag(id), Acc(id));
@@ -108,11 +120,9 @@ class CpuPrinter {
           s += fmt::format("    const {} {} = {};\n", ComputeType(p_.nodes[id].dtype), V(id), e);
         }
       }
-      std::vector<int> targets;
-      for (const PlanOutput& o : p_.outputs)
-        if (o.per_element) targets.push_back(o.node);
+      const std::vector<int> targets = ElementOutputs();
       if (!targets.empty()) {
-        ANVIL_ASSIGN_OR_RETURN(std::string loop, Loop("0", "L", targets, {}, /*store=*/true));
+        ANVIL_ASSIGN_OR_RETURN(std::string loop, Loop("0", "L", targets, {}, /*store=*/true, keeps.reads[p_.passes], {}));
         s += loop;
       }
       ANVIL_ASSIGN_OR_RETURN(std::string row_out, RowOutputs());
@@ -131,6 +141,110 @@ class CpuPrinter {
 
  private:
   static std::string Acc(int id) { return "acc" + std::to_string(id); }
+  static std::string KeepBuf(int id) { return "keep" + std::to_string(id); }
+
+  std::vector<int> ElementOutputs() const {
+    std::vector<int> targets;
+    for (const PlanOutput& o : p_.outputs)
+      if (o.per_element) targets.push_back(o.node);
+    return targets;
+  }
+
+  // f16 outputs of unit-stride loops are staged in float tiles of kStageTile (see Loop).
+  static constexpr int kStageTile = 512;
+  static std::string Stage(size_t o) { return "stage" + std::to_string(o); }
+  bool HasElementOutput(DType t) const {
+    for (const PlanOutput& o : p_.outputs)
+      if (o.per_element && o.dtype == t) return true;
+    return false;
+  }
+
+  // Row buffers. The passes over a row recompute the element values they
+  // need; where a value is costly (a math-library call: exp, tanh, log, ...;
+  // or an f16 input, whose conversion to float takes a dozen operations) and
+  // the next loop over the row needs it again (softmax: the exponentials of
+  // the sum pass are the output pass's numerators), the loop that computes it
+  // first also writes it to a per-row buffer, and the next loop reads it back
+  // (the same bits). Only for unit-stride rows of at most kRowKeep positions,
+  // so that the buffers stay in L1/L2; other rows recompute.
+  static constexpr int kRowKeep = 8192;
+  struct Keeps {
+    bool any = false;
+    std::vector<std::vector<int>> reads, writes;  // per loop: the reduction passes, then the output loop
+  };
+
+  bool Costly(int id) const {
+    using formula::Op;
+    const KNode& n = p_.nodes[id];
+    if (n.kind == KNode::Kind::kInput) return p_.inputs[n.index].dtype == DType::kF16;
+    if (n.kind != KNode::Kind::kOp) return false;
+    switch (n.op) {
+      case Op::kExp: case Op::kExp2: case Op::kExpm1: case Op::kLog: case Op::kLog2: case Op::kLog10:
+      case Op::kLog1p: case Op::kSqrt: case Op::kRsqrt: case Op::kSin: case Op::kCos: case Op::kTan:
+      case Op::kAsin: case Op::kAcos: case Op::kAtan: case Op::kSinh: case Op::kCosh: case Op::kTanh:
+      case Op::kAsinh: case Op::kAcosh: case Op::kAtanh: case Op::kSigmoid: case Op::kGelu: case Op::kSilu:
+      case Op::kMish: case Op::kSoftplus: case Op::kElu: case Op::kErf: case Op::kErfc: case Op::kPow:
+      case Op::kAtan2:
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  // Element nodes needed for `targets` (topological order), where the values of
+  // `kept` come from row buffers: their operands are not needed for them.
+  std::vector<int> NodesFor(const std::vector<int>& targets, const std::vector<int>& kept) const {
+    std::vector<bool> need(p_.nodes.size(), false), leaf(p_.nodes.size(), false);
+    for (int id : kept) leaf[id] = true;
+    for (int t : targets)
+      if (p_.nodes[t].level == Level::kElement) need[t] = true;
+    for (int i = static_cast<int>(p_.nodes.size()) - 1; i >= 0; --i) {
+      if (!need[i] || leaf[i] || p_.nodes[i].kind != KNode::Kind::kOp) continue;
+      for (int o : p_.nodes[i].operands)
+        if (p_.nodes[o].level == Level::kElement) need[o] = true;
+    }
+    std::vector<int> out;
+    for (size_t i = 0; i < p_.nodes.size(); ++i)
+      if (need[i]) out.push_back(static_cast<int>(i));
+    return out;
+  }
+
+  // Which costly values each loop of a row writes to a buffer and which it reads.
+  Keeps PlanKeeps() const {
+    std::vector<std::vector<int>> targets;
+    for (int pass = 0; pass < p_.passes; ++pass) {
+      targets.emplace_back();
+      for (int id : p_.ReducesInPass(pass)) targets.back().push_back(p_.nodes[id].operands[0]);
+    }
+    targets.push_back(ElementOutputs());
+    Keeps k;
+    k.reads.resize(targets.size());
+    k.writes.resize(targets.size());
+    if (p_.reduced_dims != 1) return k;
+    std::vector<int> kept;
+    std::vector<int> previous = NodesFor(targets[0], kept);
+    auto has = [](const std::vector<int>& v, int id) { return std::find(v.begin(), v.end(), id) != v.end(); };
+    for (size_t loop = 1; loop < targets.size(); ++loop) {
+      // Costly values this loop needs that the previous loop computed; then what this loop
+      // needs when those are read back (a kept value hides its own operands, kept or not).
+      std::vector<int> candidates = kept;
+      for (int id : NodesFor(targets[loop], kept))
+        if (Costly(id) && has(previous, id) && !has(kept, id))
+          candidates.push_back(id);
+      const std::vector<int> body = NodesFor(targets[loop], candidates);
+      for (int id : body)
+        if (has(candidates, id) && !has(kept, id)) {
+          k.writes[loop - 1].push_back(id);
+          kept.push_back(id);
+          k.any = true;
+        }
+      for (int id : body)
+        if (has(kept, id)) k.reads[loop].push_back(id);
+      previous = body;
+    }
+    return k;
+  }
+
   static std::string NanFlag(int id) { return "nan" + std::to_string(id); }
   // A floating max or min: reduced without NaN (vectorisable), NaN tracked beside it.
   bool TracksNan(int id) const {
@@ -190,44 +304,59 @@ class CpuPrinter {
 
   // One loop over positions [from, to) of the row: the element nodes that
   // `stores` (element outputs) and `reduces` need; a unit-stride copy and a
-  // strided one.
+  // strided one, and first, where this loop `reads` or `writes` row buffers,
+  // a unit-stride copy that uses them (under `keep`).
   Result<std::string> Loop(const std::string& from, const std::string& to, const std::vector<int>& stores,
-                           const std::vector<int>& reduces, bool store) const {
+                           const std::vector<int>& reduces, bool store, const std::vector<int>& reads = {},
+                           const std::vector<int>& writes = {}) const {
     std::vector<int> targets = stores;
     for (int id : reduces) targets.push_back(p_.nodes[id].operands[0]);
-    const std::vector<int> body_nodes = p_.ElementNodesFor(targets);
+    const bool keeps = !reads.empty() || !writes.empty();
     std::string out;
-    for (bool unit : {true, false}) {
-      if (unit && p_.reduced_dims != 1) continue;
+    for (int variant : {0, 1, 2}) {  // kept, unit stride, any strides
+      const bool kept = variant == 0, unit = variant < 2;
+      if ((kept && !keeps) || (unit && p_.reduced_dims != 1)) continue;
+      const std::vector<int> body_nodes = kept ? NodesFor(targets, reads) : p_.ElementNodesFor(targets);
       std::string body;
       if (!unit) body += Offsets();
       for (int id : body_nodes) {
         const KNode& n = p_.nodes[id];
         std::string e;
-        if (n.kind == KNode::Kind::kInput) {
+        if (kept && std::find(reads.begin(), reads.end(), id) != reads.end()) {
+          e = fmt::format("{}[j]", KeepBuf(id));
+        } else if (n.kind == KNode::Kind::kInput) {
           const std::string index = unit ? fmt::format("{} + j", Base(n.index)) : fmt::format("{} + {}", Base(n.index), Off(n.index));
           e = LoadAs(p_.inputs[n.index].dtype, fmt::format("{}[{}]", Ptr(n.index), index));
         } else {
           ANVIL_ASSIGN_OR_RETURN(e, Value(id));
         }
         body += fmt::format("      const {} {} = {};\n", ComputeType(n.dtype), V(id), e);
+        if (kept && std::find(writes.begin(), writes.end(), id) != writes.end())
+          body += fmt::format("      {}[j] = {};\n", KeepBuf(id), V(id));
       }
       for (int id : reduces) {
         const KNode& n = p_.nodes[id];
         const std::string v = fmt::format("static_cast<{}>({})", AccumulatorType(n), V(n.operands[0]));
         if (TracksNan(id)) {
-          // max/min ignoring NaN (an OpenMP max/min reduction), and a flag that NaN was seen.
+          // max/min ignoring NaN (an OpenMP max/min reduction), and a flag that NaN was seen
+          // (an int or-reduction: GCC does not vectorise a loop with a bool `||` reduction).
           body += fmt::format("      {0} = {1} {2} {0} ? {1} : {0};\n", Acc(id), v, n.op == formula::Op::kAmax ? ">" : "<");
-          body += fmt::format("      {0} = {0} || ({1} != {1});\n", NanFlag(id), v);
+          body += fmt::format("      {0} = {0} | ({1} != {1});\n", NanFlag(id), v);
         } else {
           body += fmt::format("      {0} = {1};\n", Acc(id), ReduceUpdate(n, Acc(id), v));
         }
       }
+      // f16 outputs of a unit-stride loop go to float tiles, stored after each tile by
+      // fm::StoreHalves (8 at a time with F16C, which GCC does not use on its own).
+      const bool staged = store && unit && HasElementOutput(DType::kF16);
       if (store)
         for (size_t o = 0; o < p_.outputs.size(); ++o)
-          if (p_.outputs[o].per_element)
-            body += fmt::format("      q{}[r * L + j] = {};\n", o,
-                                StoreAs(p_.outputs[o].dtype, CastTo(p_.outputs[o].node, p_.outputs[o].dtype)));
+          if (p_.outputs[o].per_element) {
+            const std::string value = CastTo(p_.outputs[o].node, p_.outputs[o].dtype);
+            body += staged && p_.outputs[o].dtype == DType::kF16
+                        ? fmt::format("      {}[j - jt] = {};\n", Stage(o), value)
+                        : fmt::format("      q{}[r * L + j] = {};\n", o, StoreAs(p_.outputs[o].dtype, value));
+          }
       // Every accumulator is a declared simd reduction (a carried value that is not one
       // would be undefined under `omp simd`); a reduction without a clause (a product,
       // an integer max) keeps the loop scalar.
@@ -238,18 +367,34 @@ class CpuPrinter {
         if (op == formula::Op::kSum) {
           clauses.push_back(fmt::format("reduction(+ : {})", Acc(id)));
         } else if (TracksNan(id)) {
-          clauses.push_back(fmt::format("reduction({} : {}) reduction(|| : {})", op == formula::Op::kAmax ? "max" : "min",
+          clauses.push_back(fmt::format("reduction({} : {}) reduction(| : {})", op == formula::Op::kAmax ? "max" : "min",
                                         Acc(id), NanFlag(id)));
         } else {
           simd = false;
         }
       }
       std::string pragma = simd ? fmt::format("#pragma omp simd {}\n", fmt::join(clauses, " ")) : "";
-      std::string loop = fmt::format("{}    for (int64_t j = {}; j < {}; ++j) {{\n{}    }}\n", pragma, from, to, body);
-      if (p_.reduced_dims == 1)
-        out += unit ? "    if (unit) {\n" + Indent(loop) + "    } else {\n" : Indent(loop) + "    }\n";
-      else
+      std::string loop = fmt::format("{}    for (int64_t j = {}; j < {}; ++j) {{\n{}    }}\n", pragma, staged ? "jt" : from,
+                                     staged ? "jt1" : to, body);
+      if (staged) {
+        std::string tile = fmt::format("    for (int64_t jt = {0}; jt < {1}; jt += {2}) {{\n"
+                                       "      const int64_t jt1 = jt + {2} < {1} ? jt + {2} : {1};\n", from, to, kStageTile);
+        for (size_t o = 0; o < p_.outputs.size(); ++o)
+          if (p_.outputs[o].per_element && p_.outputs[o].dtype == DType::kF16)
+            tile += fmt::format("      float {}[{}];\n", Stage(o), kStageTile);
+        tile += Indent(loop);
+        for (size_t o = 0; o < p_.outputs.size(); ++o)
+          if (p_.outputs[o].per_element && p_.outputs[o].dtype == DType::kF16)
+            tile += fmt::format("      anvil::fm::StoreHalves({}, jt1 - jt, q{} + r * L + jt);\n", Stage(o), o);
+        loop = tile + "    }\n";
+      }
+      if (p_.reduced_dims != 1)
         out += loop;
+      else if (kept)
+        out += "    if (keep) {\n" + Indent(loop) + "    } else ";
+      else
+        out += unit ? (keeps ? "" : "    ") + std::string("if (unit) {\n") + Indent(loop) + "    } else {\n"
+                    : Indent(loop) + "    }\n";
     }
     return out;
   }

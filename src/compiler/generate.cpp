@@ -161,7 +161,7 @@ StoredVerdict NotReusable(std::string why) { return StoredVerdict{std::nullopt, 
 // finished and correct on every correctness case of this very task text,
 // of a candidate with this target and source hash, on `device_key`, and,
 // when the task has performance shapes, a bench whose every performance case
-// has a candidate timing taken with `threads` threads. Errors only when the
+// has a candidate timing (on the CPU, taken with `threads` threads). Errors only when the
 // store cannot be read; a missing row is a reason, not an error.
 Result<StoredVerdict> LoadStoredVerdict(Store& store, int64_t evaluation_id, const Task& task,
                                         const std::string& target, const std::string& source,
@@ -217,7 +217,8 @@ Result<StoredVerdict> LoadStoredVerdict(Store& store, int64_t evaluation_id, con
                              [&](const CaseSpec& p) { return p.Label() == rec.case_label; });
     if (perf == r.perf_cases.end())
       return NotReusable(fmt::format("{} timed '{}', not a performance case of the task", name, rec.case_label));
-    if (rec.threads != threads)
+    // CPU timings depend on the thread count; a GPU kernel's do not (its timings record 1).
+    if (target == "cpu" && rec.threads != threads)
       return NotReusable(fmt::format("{} was timed with {} threads, this run uses {}", name, rec.threads, threads));
     TimingOutcome t;
     t.index = perf->index;

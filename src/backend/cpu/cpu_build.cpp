@@ -9,8 +9,12 @@
 namespace anvil {
 namespace {
 
-const std::vector<std::string> kBaseFlags = {"-std=c++17", "-O3", "-march=native", "-fopenmp", "-fPIC",
-                                             "-shared", "-Wl,--no-undefined"};
+// -fno-math-errno: math functions do not set errno (as in PyTorch's own build).
+// Otherwise GCC keeps a branch to the library around every sqrtf for errno's
+// sake and no loop calling sqrt vectorises (a fused batch norm ran 13x slower
+// in f32). No result changes.
+const std::vector<std::string> kBaseFlags = {"-std=c++17", "-O3", "-march=native", "-fno-math-errno", "-fopenmp",
+                                             "-fPIC", "-shared", "-Wl,--no-undefined"};
 
 // The host CPU's identity: -march=native makes the binary specific to it.
 std::string HostCpuIdentity() {

@@ -1,6 +1,6 @@
 // Building a C++ candidate into a shared object for the CPU worker.
 //
-// The candidate is compiled with g++ -O3 -march=native -fopenmp into a .so,
+// The candidate is compiled with g++ -O3 -march=native -fno-math-errno -fopenmp into a .so,
 // with only Anvil's candidate ABI headers and DLPack on its include path and
 // only libc, libm, libstdc++ and libgomp to link against: -Wl,--no-undefined
 // turns any call into PyTorch (whose headers happen to sit in /usr/include on

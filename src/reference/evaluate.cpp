@@ -149,6 +149,17 @@ at::Tensor Unary(const Node& n, const at::Tensor& x) {
   }
 }
 
+// `b` on `a`'s device. Most ATen ops take a CPU 0-dim operand with a CUDA
+// tensor (the "CPU scalar" rule), but clamp_min/clamp_max(Tensor, Tensor)
+// check devices: a formula scalar (a wrapped CPU number) is moved, keeping
+// the wrapped-number flag so that type promotion does not change.
+at::Tensor OnDeviceOf(const at::Tensor& b, const at::Tensor& a) {
+  if (b.device() == a.device() || b.dim() != 0) return b;
+  at::Tensor moved = b.to(a.device());
+  if (b.unsafeGetTensorImpl()->is_wrapped_number()) moved.unsafeGetTensorImpl()->set_wrapped_number(true);
+  return moved;
+}
+
 at::Tensor Binary(Op op, const at::Tensor& a, const at::Tensor& b) {
   switch (op) {
     case Op::kAdd: return at::add(a, b);
@@ -174,8 +185,8 @@ at::Tensor Binary(Op op, const at::Tensor& a, const at::Tensor& b) {
     case Op::kLe: return at::le(a, b);
     case Op::kGt: return at::gt(a, b);
     case Op::kGe: return at::ge(a, b);
-    case Op::kClampMin: return at::clamp_min(a, b);
-    case Op::kClampMax: return at::clamp_max(a, b);
+    case Op::kClampMin: return at::clamp_min(a, OnDeviceOf(b, a));
+    case Op::kClampMax: return at::clamp_max(a, OnDeviceOf(b, a));
     default: TORCH_CHECK(false, "not a binary op: ", std::string(Info(op).name));
   }
 }
@@ -313,7 +324,12 @@ class Evaluator {
     switch (kind) {
       case OpKind::kUnary: r = Unary(n, args[0]); break;
       case OpKind::kBinary: r = Binary(n.op, args[0], args[1]); break;
-      case OpKind::kWhere: r = at::where(args[0], args[1], args[2]); break;
+      case OpKind::kWhere: {
+        // Scalars (CPU numbers) join the tensor operands' device, as for clamp.
+        const at::Tensor& anchor = args[0].dim() > 0 ? args[0] : args[1].dim() > 0 ? args[1] : args[2];
+        r = at::where(OnDeviceOf(args[0], anchor), OnDeviceOf(args[1], anchor), OnDeviceOf(args[2], anchor));
+        break;
+      }
       case OpKind::kCast: {
         at::ScalarType to = ToAten(n.to_dtype);
         r = args[0].to(to);

@@ -181,6 +181,23 @@ TEST_F(ReferenceTest, ScalarAttributesFollowPythonSemantics) {
   ExpectSame(Eval(h, {x}, Precision::kNative, {ScalarValue::Float(0.25)}), at::clamp(x, -0.5, 0.25));
 }
 
+// Formula scalars are CPU numbers; on a GPU they must join the tensors'
+// device where ATen checks devices (clamp with tensor bounds). Runs where
+// LibTorch has CUDA (the GPU machine's `make gpu-test`), skips elsewhere.
+TEST_F(ReferenceTest, ScalarAttributesWorkWithCudaTensors) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "LibTorch has no CUDA device here: CUDA reference test skipped";
+  Graph g = MustCompile("out = where(x > 0.5, x.clamp(lo, hi), fill) * s", x_bn_,
+                        {{"lo", DType::kF32}, {"hi", DType::kF32}, {"fill", DType::kF32}, {"s", DType::kF32}});
+  const std::vector<ScalarValue> attrs = {ScalarValue::Float(-1), ScalarValue::Float(1), ScalarValue::Float(-2),
+                                          ScalarValue::Float(3)};
+  at::Tensor x = at::randn({4, 5});
+  at::Tensor on_cpu = Eval(g, {x}, Precision::kUpcast64, attrs);
+  at::Tensor on_gpu = Eval(g, {x.cuda()}, Precision::kUpcast64, attrs);
+  ASSERT_TRUE(on_gpu.defined());
+  EXPECT_TRUE(on_gpu.is_cuda());
+  ExpectSame(on_gpu.cpu(), on_cpu);
+}
+
 TEST_F(ReferenceTest, RejectsMismatchedInputs) {
   Graph g = MustCompile("out = x + y", {{"x", DType::kF32, S({"B", "N"})}, {"y", DType::kF32, S({"N"})}});
   auto bad_size = Evaluate(g, {at::zeros({2, 3}), at::zeros({4})}, {}, Precision::kNative);

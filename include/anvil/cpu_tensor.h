@@ -14,7 +14,7 @@
  *     but a switch per element, so use templates in hot loops;
  *   - for hot loops: whole-run conversion between T and float (LoadFloats,
  *     StoreFloats, AsFloats; F16C instructions for f16 when the compiler
- *     targets them) and ExpF, a float exp that vectorises inside `omp simd`;
+ *     targets them) and ExpF / ExpSumF, a float exp that vectorises inside `omp simd`;
  *   - DispatchFloat: runs a generic lambda for f32/f16/bf16, else reports
  *     ANVIL_ERROR_UNSUPPORTED;
  *   - NumThreads.
@@ -199,7 +199,11 @@ inline const float* AsFloats(const T* src, int64_t stride, int64_t n, float* buf
 // |r| <= ln2 / 2), and 2^k applied as two factors so that results in the
 // subnormal range round once. Within 1.2 ulp of exp over all floats (checked
 // exhaustively against double exp); +Inf above 88.73, 0 below -103.98, NaN stays NaN.
-inline float ExpF(float x) {
+//
+// ExpSumF(x, small) is exp(x + small) for a correction |small| < 1 that
+// x + small in float would lose: it joins the reduced argument r exactly where
+// x - k ln2_hi is exact. ExpF(x) = ExpSumF(x, 0).
+inline float ExpSumF(float x, float small) {
   // Clamp x to [-104, 89] on an integer key that orders floats like their
   // values (integer min/max vectorise without branches); NaN is re-added last.
   const int32_t bits = static_cast<int32_t>(FloatBits(x));
@@ -210,9 +214,9 @@ inline float ExpF(float x) {
   const float c = BitsFloat(static_cast<uint32_t>(ck ^ ((ck >> 31) & 0x7fffffff)));
 
   constexpr float kShifter = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer in the low bits
-  const float kf = c * 1.44269504088896341f + kShifter;
+  const float kf = (c + small) * 1.44269504088896341f + kShifter;  // k from the whole argument: |r| stays <= ln2/2
   const float k = kf - kShifter;
-  const float r = (c - k * 0.693359375f) + k * 2.12194440e-4f;
+  const float r = ((c - k * 0.693359375f) + small) + k * 2.12194440e-4f;
   float p = 1.98412698e-4f;  // 1/7!, then Horner down to 1/0!
   p = p * r + 1.38888889e-3f;
   p = p * r + 8.33333333e-3f;
@@ -227,6 +231,7 @@ inline float ExpF(float x) {
   const float e = p * BitsFloat((k1 + 127u) << 23) * BitsFloat((k2 + 127u) << 23);
   return e + (x != x ? x : 0.0f);  // NaN in, NaN out
 }
+inline float ExpF(float x) { return ExpSumF(x, 0.0f); }
 
 // ---- element access by runtime dtype -------------------------------------------
 // `offset` is an element offset (e.g. from StridedOffset). Unsupported dtypes

@@ -43,6 +43,29 @@ TEST(FusedMath, FloatTanhErfExpm1StayWithinTheirStatedErrors) {
   EXPECT_EQ(anvil::fm::Expm1(-INFINITY), -1.0f);
 }
 
+// GELU (exact) keeps a relative error bound where 1 + erf(x / sqrt 2) cancels
+// (x < 0): found by the verifier on a one-element linear layer whose GELU input
+// was near -2 (rel. error 3e-6 against rtol 1.3e-6 for f32).
+TEST(FusedMath, FloatGeluErfAndErfcStayWithinARelativeBound) {
+  double gelu_rel = 0, erfc_rel = 0;
+  for (float x = -12.7f; x <= 12.0f; x += 1.0f / 8192) {
+    const double xd = x;
+    const double want = 0.5 * xd * std::erfc(-xd / std::sqrt(2.0));
+    if (want != 0 && std::fabs(want) > 1e-37) gelu_rel = std::max(gelu_rel, std::fabs((anvil::fm::GeluErf(x) - want) / want));
+    if (x >= 0 && x <= 9.0f) {
+      const double e = std::erfc(xd);
+      erfc_rel = std::max(erfc_rel, std::fabs((anvil::fm::ErfcNonNegative(x) - e) / e));
+    }
+  }
+  EXPECT_LT(gelu_rel, 5e-7);
+  EXPECT_LT(erfc_rel, 4e-7);
+  EXPECT_TRUE(std::isnan(anvil::fm::GeluErf(NAN)));
+  EXPECT_EQ(anvil::fm::GeluErf(INFINITY), INFINITY);
+  EXPECT_EQ(anvil::fm::GeluErf(-30.0f), -0.0f);
+  EXPECT_TRUE(std::signbit(anvil::fm::GeluErf(-0.0f)));
+  EXPECT_EQ(anvil::fm::ErfcNonNegative(11.0f), 0.0f);
+}
+
 // Floats where rounding to 16 bits changes: each value of the 16-bit format whose
 // float bits are `top << shift`, the floats next to it, and the midpoints to the next
 // value with their neighbours (ties to even, just below and just above).

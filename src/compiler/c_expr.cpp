@@ -65,6 +65,28 @@ std::string ScalarLiteral(const ScalarValue& v) {
   return s;
 }
 
+std::string VarName(int id) { return "v" + std::to_string(id); }
+
+Result<std::string> ConstAttrOrOpValue(const KernelPlan& plan, int id) {
+  const KNode& n = plan.nodes.at(id);
+  switch (n.kind) {
+    case KNode::Kind::kConst: return ScalarLiteral(n.value);
+    case KNode::Kind::kAttr:
+      return fmt::format("static_cast<{}>(AttrValue(call, \"{}\"))", ComputeType(n.dtype), plan.attrs.at(n.index).name);
+    case KNode::Kind::kOp: {
+      std::vector<std::string> args;
+      std::vector<DType> types;
+      for (int o : n.operands) {
+        args.push_back(VarName(o));
+        types.push_back(plan.nodes[o].dtype);
+      }
+      return OpExpression(n, args, types);
+    }
+    default:
+      return InternalError(fmt::format("C++ printer: node %{} ({}) is not a constant, attribute or op", id, n.origin));
+  }
+}
+
 Result<std::string> OpExpression(const KNode& n, const std::vector<std::string>& args,
                                  const std::vector<DType>& arg_dtypes) {
   const DType wt = n.operand_dtype;  // the dtype the op works in

@@ -34,6 +34,14 @@ std::string ScalarLiteral(const ScalarValue& v);
 Result<std::string> OpExpression(const KNode& n, const std::vector<std::string>& args,
                                  const std::vector<DType>& arg_dtypes);
 
+// The C++ printers name node i's value `v<i>`.
+std::string VarName(int id);
+// The expression of a constant, attribute or op node of `plan`: a literal,
+// the attribute read from the call (AttrValue(call, name), which the
+// printed file defines), or the op over its operands' variables.
+// kInternal for other kinds (each printer reads inputs its own way).
+Result<std::string> ConstAttrOrOpValue(const KernelPlan& plan, int id);
+
 // The fold of a kReduce node: its identity and the update `acc = f(acc, v)`
 // as an expression of `acc` and `v` (both of the accumulator type).
 std::string ReduceIdentity(const KNode& n);

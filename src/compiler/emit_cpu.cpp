@@ -19,7 +19,7 @@
 namespace anvil::compiler {
 namespace {
 
-std::string V(int id) { return "v" + std::to_string(id); }
+std::string V(int id) { return VarName(id); }
 
 // Names used in the printed code, per input i and domain dim d.
 std::string Ptr(int i) { return "p" + std::to_string(i); }
@@ -263,26 +263,12 @@ class CpuPrinter {
   Result<std::string> Value(int id) const {
     const KNode& n = p_.nodes[id];
     switch (n.kind) {
-      case KNode::Kind::kConst: return ScalarLiteral(n.value);
       case KNode::Kind::kRowLength: return fmt::format("static_cast<{}>(L)", ComputeType(n.dtype));
-      case KNode::Kind::kAttr: {
-        const std::string& name = p_.attrs.at(n.index).name;
-        return fmt::format("static_cast<{}>(AttrValue(call, \"{}\"))", ComputeType(n.dtype), name);
-      }
       case KNode::Kind::kInput:  // a row-level input: its element at the row's base
         return LoadAs(p_.inputs[n.index].dtype, fmt::format("{}[{}]", Ptr(n.index), Base(n.index)));
-      case KNode::Kind::kOp: {
-        std::vector<std::string> args;
-        std::vector<DType> types;
-        for (int o : n.operands) {
-          args.push_back(V(o));
-          types.push_back(p_.nodes[o].dtype);
-        }
-        return OpExpression(n, args, types);
-      }
       case KNode::Kind::kReduce: return V(id);
+      default: return ConstAttrOrOpValue(p_, id);
     }
-    return InternalError("unknown node kind");
   }
 
   // Row coordinates -> each input's base offset, then the row values known at row start.

@@ -23,7 +23,7 @@
 namespace anvil::compiler {
 namespace {
 
-std::string V(int id) { return "v" + std::to_string(id); }
+std::string V(int id) { return VarName(id); }
 
 constexpr int64_t kRegisterRows = 6;  // MR: rows of the micro-kernel
 
@@ -69,7 +69,7 @@ class CpuMatmulPrinter {
                        p_.outputs[o].name);
     s += "  (void)in;\n";
     for (int id : p_.ScalarNodes()) {
-      ANVIL_ASSIGN_OR_RETURN(std::string e, Value(id));
+      ANVIL_ASSIGN_OR_RETURN(std::string e, ConstAttrOrOpValue(p_, id));
       s += fmt::format("  const {} {} = {};\n", ComputeType(p_.nodes[id].dtype), V(id), e);
     }
     s += fmt::format("  typedef {} vec __attribute__((vector_size(32)));\n", t);
@@ -141,7 +141,7 @@ class CpuMatmulPrinter {
       } else if (n.kind == KNode::Kind::kInput) {
         e = LoadAs(p_.inputs[n.index].dtype, fmt::format("p{0}[b{0} + j * s{0}_1]", n.index));
       } else {
-        ANVIL_ASSIGN_OR_RETURN(e, Value(id));
+        ANVIL_ASSIGN_OR_RETURN(e, ConstAttrOrOpValue(p_, id));
       }
       s += fmt::format("          const {} {} = {};\n", ComputeType(n.dtype), V(id), e);
     }
@@ -167,26 +167,6 @@ class CpuMatmulPrinter {
     std::vector<std::string> parts;
     for (const PlanInput& in : p_.inputs) parts.push_back(fmt::format("{}: {}", in.name, DTypeName(in.dtype)));
     return fmt::format("{}", fmt::join(parts, ", "));
-  }
-
-  // A scalar or epilogue op node's expression over its operands' variables.
-  Result<std::string> Value(int id) const {
-    const KNode& n = p_.nodes[id];
-    switch (n.kind) {
-      case KNode::Kind::kConst: return ScalarLiteral(n.value);
-      case KNode::Kind::kAttr:
-        return fmt::format("static_cast<{}>(AttrValue(call, \"{}\"))", ComputeType(n.dtype), p_.attrs.at(n.index).name);
-      case KNode::Kind::kOp: {
-        std::vector<std::string> args;
-        std::vector<DType> types;
-        for (int o : n.operands) {
-          args.push_back(V(o));
-          types.push_back(p_.nodes[o].dtype);
-        }
-        return OpExpression(n, args, types);
-      }
-      default: return InternalError("CPU matmul printer: node %" + std::to_string(id) + " (" + n.origin + ") has no value here");
-    }
   }
 
   const KernelPlan& p_;

@@ -4,6 +4,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "util/subprocess.h"
 
@@ -39,6 +41,13 @@ CliRun CliWorkspace::Run(const std::vector<std::string>& args, double timeout_s)
 
 std::string SourcePath(const std::string& relative) {
   return (std::filesystem::path(ANVIL_SOURCE_DIR) / relative).string();
+}
+
+std::string ReadTextFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
 }
 
 }  // namespace anvil::testing

@@ -27,5 +27,6 @@ class CliWorkspace {
 };
 
 std::string SourcePath(const std::string& relative);  // absolute path in the source tree
+std::string ReadTextFile(const std::string& path);    // the file's contents ("" when it cannot be read)
 
 }  // namespace anvil::testing

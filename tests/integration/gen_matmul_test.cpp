@@ -5,20 +5,10 @@
 // where they are served instead.
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "cli_runner.h"
 
 namespace anvil::testing {
 namespace {
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 TEST(GenMatmul, ALinearLayerWithBiasAndReluBecomesAVerifiedCpuKernel) {
   CliWorkspace ws;
@@ -31,7 +21,7 @@ TEST(GenMatmul, ALinearLayerWithBiasAndReluBecomesAVerifiedCpuKernel) {
   EXPECT_EQ(run.json["result"]["verdict"], "correct");
   EXPECT_EQ(run.json["result"]["cases_passed"], run.json["result"]["cases_total"]);
   EXPECT_NE(run.json["plan"].get<std::string>().find("matmul operand A [M, K]"), std::string::npos) << run.json["plan"];
-  const std::string source = ReadFile(kernel);
+  const std::string source = ReadTextFile(kernel);
   EXPECT_NE(source.find("[M, K] @ [K, N] with the epilogue fused"), std::string::npos);
   EXPECT_NE(source.find("Plan: a blocked matmul"), std::string::npos) << source.substr(0, 1500);
   CliRun again = ws.Run({"--json", "--no-progress", "verify", kernel, "--task", task});

@@ -40,9 +40,13 @@ Result<ProviderKind> ProviderFromName(const std::string& name, const std::string
                                   where, name));
 }
 
+std::string Where(const std::string& origin, const toml::source_region& source) {
+  if (source.begin.line == 0) return origin;
+  return fmt::format("{}:{}:{}", origin, source.begin.line, source.begin.column);
+}
+
 std::string Where(const std::string& origin, const toml::node* node) {
-  if (!node || node->source().begin.line == 0) return origin;
-  return fmt::format("{}:{}:{}", origin, node->source().begin.line, node->source().begin.column);
+  return node ? Where(origin, node->source()) : origin;
 }
 
 // Reads one table's keys into settings, refusing keys it does not know (a
@@ -89,9 +93,11 @@ class TableReader {
   void Section(const char* key) { known_.insert(key); }
 
   Status RejectUnknown() const {
-    for (const auto& [key, node] : table_) {
+    for (const auto& entry : table_) {
+      const toml::key& key = entry.first;
       if (known_.count(std::string(key.str())) == 0)
-        return Error(&node, fmt::format("unknown key '{}'{}; see docs/llm.md for the keys", key.str(),
+        return InvalidInput(fmt::format("{}: unknown key '{}'{}; see docs/llm.md for the keys",
+                                        Where(origin_, key.source()), key.str(),
                                         section_.empty() ? "" : " in [" + section_ + "]"));
     }
     return Status::Ok();

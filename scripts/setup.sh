@@ -11,7 +11,9 @@ packages=(
   python3-dev python3-torch                   # the worker's embedded Python (same LibTorch 1.13)
   libsqlite3-dev                              # the store
   nlohmann-json3-dev libcli11-dev libfmt-dev libtomlplusplus-dev
+  libcurl4-openssl-dev                        # the LLM providers' HTTP client
   libgtest-dev libgmock-dev                   # tests
+  libcpp-httplib-dev                          # tests: the loopback stand-in LLM server
 )
 
 missing=()

@@ -23,7 +23,9 @@ enum class ErrorCode {
   kUnsupported,    // valid input that this build cannot handle (yet)
   kIo,             // the OS refused: open, read, write, spawn
   kBuildFailed,    // a candidate did not compile or link
-  kProtocol,       // a peer (worker, database) answered something unexpected
+  kProtocol,       // a peer (worker, database, LLM server) answered something unexpected
+  kUnavailable,    // a remote service failed, timed out or throttled us; later may work
+  kCancelled,      // the caller asked to stop (a CancelToken), nothing failed
   kInternal,       // our bug; message says where
 };
 
@@ -58,6 +60,8 @@ inline Status NotFound(std::string m) { return Status::Error(ErrorCode::kNotFoun
 inline Status Unsupported(std::string m) { return Status::Error(ErrorCode::kUnsupported, std::move(m)); }
 inline Status IoError(std::string m) { return Status::Error(ErrorCode::kIo, std::move(m)); }
 inline Status ProtocolError(std::string m) { return Status::Error(ErrorCode::kProtocol, std::move(m)); }
+inline Status Unavailable(std::string m) { return Status::Error(ErrorCode::kUnavailable, std::move(m)); }
+inline Status Cancelled(std::string m) { return Status::Error(ErrorCode::kCancelled, std::move(m)); }
 inline Status InternalError(std::string m) { return Status::Error(ErrorCode::kInternal, std::move(m)); }
 
 // Result<T> holds a T or a non-ok Status.

@@ -10,6 +10,7 @@
 
 #include "backend/build_common.h"
 #include "task/cases.h"
+#include "orchestrator/stored_timing.h"
 #include "task/task_graph.h"
 #include "util/hash.h"
 
@@ -220,21 +221,7 @@ Result<StoredVerdict> LoadStoredVerdict(Store& store, int64_t evaluation_id, con
     // CPU timings depend on the thread count; a GPU kernel's do not (its timings record 1).
     if (target == "cpu" && rec.threads != threads)
       return NotReusable(fmt::format("{} was timed with {} threads, this run uses {}", name, rec.threads, threads));
-    TimingOutcome t;
-    t.index = perf->index;
-    t.subject = rec.subject;
-    t.threads = rec.threads;
-    t.samples_ns = rec.samples_ns;
-    t.median_ns = rec.median_ns;
-    t.q1_ns = rec.q1_ns;
-    t.q3_ns = rec.q3_ns;
-    auto extra = nlohmann::json::parse(rec.detail_json.empty() ? "{}" : rec.detail_json, nullptr, false);
-    if (extra.is_object()) {
-      t.note = extra.value("note", "");
-      t.wall_median_ns = extra.value("wall_median_ns", 0.0);
-      t.drain_median_ns = extra.value("drain_median_ns", 0.0);
-      t.l2_flushed = extra.value("l2_flushed", false);
-    }
+    TimingOutcome t = FromTimingRecord(rec, perf->index);
     if (t.subject == "candidate" && t.median_ns > 0) timed[t.index] = true;
     r.timings.push_back(std::move(t));
   }

@@ -1,4 +1,5 @@
 #include "orchestrator/evaluator.h"
+#include "orchestrator/stored_timing.h"
 
 #include <signal.h>
 
@@ -354,13 +355,7 @@ Status Evaluator::RunInWorker(const Task& task, const std::string& library, Cand
       ANVIL_ASSIGN_OR_RETURN(TimingOutcome t, TimingOutcomeFromJson(m));
       if (t.index < 0 || t.index >= static_cast<int>(report.perf_cases.size()))
         return ProtocolError(fmt::format("worker reported unknown performance case {}", t.index));
-      json extra = json::object();
-      if (t.l2_flushed)
-        extra = {{"wall_median_ns", t.wall_median_ns}, {"drain_median_ns", t.drain_median_ns}, {"l2_flushed", true}};
-      if (!t.note.empty()) extra["note"] = t.note;
-      TimingRecord r{report.perf_cases[t.index].Label(), t.subject, t.threads, t.median_ns, t.q1_ns, t.q3_ns,
-                     t.samples_ns, extra.empty() ? "" : extra.dump()};
-      ANVIL_RETURN_IF_ERROR(store_.RecordTiming(evaluation_id, r));
+      ANVIL_RETURN_IF_ERROR(store_.RecordTiming(evaluation_id, ToTimingRecord(t, report.perf_cases[t.index].Label())));
       report.timings.push_back(std::move(t));
       if (report.timings.back().subject == "eager" && progress_) progress_(phase, ++done, total);
     } else if (type == "heartbeat") {

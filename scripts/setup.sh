@@ -14,6 +14,7 @@ packages=(
   libcurl4-openssl-dev                        # the LLM providers' HTTP client
   libgtest-dev libgmock-dev                   # tests
   libcpp-httplib-dev                          # tests: the loopback stand-in LLM server
+  chromium                                    # tests: the HTML report rendered in a headless browser
 )
 
 missing=()

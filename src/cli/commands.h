@@ -20,6 +20,13 @@ void AddEvaluateCommands(CLI::App& app, CliConfig& config, int* exit_code);  // 
 void AddTaskCommands(CLI::App& app, CliConfig& config, int* exit_code);      // task list, task show
 void AddResultsCommand(CLI::App& app, CliConfig& config, int* exit_code);    // results
 void AddGenCommand(CLI::App& app, CliConfig& config, int* exit_code);        // gen (the built-in compiler)
+void AddImportCommand(CLI::App& app, CliConfig& config, int* exit_code);     // import kernelbench
+void AddMcpCommand(CLI::App& app, CliConfig& config, int* exit_code);        // mcp (MCP server over stdio)
+void AddSearchCommand(CLI::App& app, CliConfig& config, int* exit_code);     // search (proven kernels)
+void AddSessionCommand(CLI::App& app, CliConfig& config, int* exit_code);    // session list, session show
+void AddSessionReplayCommand(CLI::App& session, CliConfig& config, int* exit_code);  // session replay (on `session`)
+void AddSuiteCommands(CLI::App& app, CliConfig& config, int* exit_code);     // suite list, suite run
+void AddReportCommands(CLI::App& app, CliConfig& config, int* exit_code);    // report list, run, compare
 
 // Maps a Status to an exit code and prints its message on stderr.
 int ReportError(const Status& status);

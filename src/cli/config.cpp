@@ -14,6 +14,7 @@ void ResolveDefaults(CliConfig& config) {
     config.worker_path = ec ? "anvil-worker" : (self.parent_path() / "anvil-worker").string();
   }
   if (config.include_dir.empty()) config.include_dir = ANVIL_SOURCE_INCLUDE_DIR;
+  if (config.python.empty()) config.python = ANVIL_DEFAULT_PYTHON;
   if (config.threads <= 0) config.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   config.workspace = std::filesystem::absolute(config.workspace).lexically_normal().string();
   if (config.json || !isatty(2)) config.progress = false;

@@ -27,6 +27,10 @@ struct CliConfig {
   // racecheck, initcheck, synccheck) that re-runs the case that failed a GPU
   // candidate; "" = off. Env: ANVIL_SANITIZE.
   std::string sanitize;
+  // The Python interpreter (with torch) for the CLI's helper scripts in
+  // python/anvil_tools/ (reading a reference module's inputs). Default: the
+  // one the worker embeds. Env: ANVIL_PYTHON.
+  std::string python;
   // Machine-readable output on stdout.
   bool json = false;
   // Progress bar on stderr (default: when stderr is a terminal and not --json).

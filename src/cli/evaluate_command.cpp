@@ -1,21 +1,19 @@
-// anvil verify / anvil bench: judge candidate files against a task.
+// anvil verify / anvil bench: judge candidate files against a task (the work
+// itself is in evaluate_candidate.h, shared with the MCP server).
 #include <unistd.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <iostream>
-#include <algorithm>
-#include <map>
 #include <memory>
 
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/evaluate_candidate.h"
 #include "cli/evaluator_options.h"
 #include "cli/progress.h"
 #include "cli/report_format.h"
 #include "orchestrator/evaluator.h"
-#include "task/task_file.h"
 
 namespace anvil::cli {
 namespace {
@@ -27,73 +25,37 @@ struct EvaluateArgs {
 };
 
 int RunEvaluate(const CliConfig& config, const EvaluateArgs& args, EvalMode mode) {
-  // Each target takes one kind of source file.
-  static const std::map<std::string, std::vector<std::string>> kExtensions = {
-      {"cpu", {".cpp", ".cc", ".cxx"}}, {"cuda", {".cu"}}, {"triton", {".py"}}};
-  static const std::map<std::string, std::string> kWhat = {
-      {"cpu", "C++ sources (.cpp, .cc, .cxx) implementing include/anvil/kernel.h"},
-      {"cuda", "CUDA C++ sources (.cu) implementing include/anvil/kernel.h"},
-      {"triton", "Python files (.py) with @triton.jit kernels and an anvil_kernel(**tensors) entry"}};
-  auto allowed = kExtensions.find(args.target);
-  if (allowed == kExtensions.end())
-    return ReportError(InvalidInput(fmt::format("--target {}: unknown target (cpu, cuda or triton)", args.target)));
-  for (const std::string& c : args.candidates) {
-    std::string ext = std::filesystem::path(c).extension().string();
-    if (std::find(allowed->second.begin(), allowed->second.end(), ext) == allowed->second.end())
-      return ReportError(InvalidInput(fmt::format("{}: --target {} takes {}", c, args.target, kWhat.at(args.target))));
-  }
-  if (!config.sanitize.empty()) {
-    if (Status s = CheckSanitizerTool(config.sanitize); !s.ok())
-      return ReportError(InvalidInput("--sanitize (or ANVIL_SANITIZE): " + s.message()));
-    if (args.target == "cpu")
-      return ReportError(InvalidInput(fmt::format(
-          "--sanitize={} (or ANVIL_SANITIZE) runs compute-sanitizer, which checks GPU kernels: use it with --target "
-          "cuda or triton (for C++ on the CPU, build the kernel with -fsanitize=address yourself)",
-          config.sanitize)));
-  }
-  auto task = LoadTaskFile(args.task_path);
-  if (!task.ok()) return ReportError(task.status());
-  if (mode == EvalMode::kBench && task->performance.shapes.empty())
-    return ReportError(InvalidInput(fmt::format(
-        "{}: bench needs a [performance] table with shapes = [...]; use verify for correctness only",
-        args.task_path)));
+  EvaluationJob job;
+  job.task_path = args.task_path;
+  job.candidates = args.candidates;
+  job.target = args.target;
+  job.mode = mode;
+  auto prepared = PrepareEvaluation(config, job);
+  if (!prepared.ok()) return ReportError(prepared.status());
   auto store = Store::Open(config.StorePath());
   if (!store.ok()) return ReportError(store.status());
   (void)(*store)->MarkAbandonedRuns();
 
-  nlohmann::json run_args = {{"task", args.task_path}, {"candidates", args.candidates}, {"threads", config.threads},
-                             {"target", args.target}};
-  if (!config.sanitize.empty()) run_args["sanitize"] = config.sanitize;
-  auto run = (*store)->BeginRun(mode == EvalMode::kBench ? "bench" : "verify", run_args.dump());
-  if (!run.ok()) return ReportError(run.status());
-
-  EvaluatorOptions options = EvaluatorOptionsFrom(config, args.target, mode);
-
   ProgressBar bar(config.progress);
   std::string label;
-  Evaluator evaluator(**store, options,
+  Evaluator evaluator(**store, EvaluatorOptionsFrom(config, args.target, mode),
                       [&](const std::string& phase, int done, int total) { bar.Update(label, phase, done, total); });
-
-  nlohmann::json reports = nlohmann::json::array();
-  bool all_correct = true;
   bool color = !config.json && isatty(1);
-  for (const std::string& candidate : args.candidates) {
-    label = std::filesystem::path(candidate).filename().string();
-    auto report = evaluator.Evaluate(*task, candidate, *run);
-    bar.Clear();
-    if (!report.ok()) {
-      (void)(*store)->FinishRun(*run, "failed");
-      return ReportError(report.status().Context(candidate));
-    }
-    all_correct = all_correct && report->verdict == Verdict::kCorrect;
-    if (config.json)
-      reports.push_back(ReportToJson(*report));
-    else
-      std::cout << FormatReport(*report, color) << std::endl;
+  auto outcome = RunEvaluation(
+      **store, evaluator, config, *prepared,
+      [&](const std::string& candidate) { label = std::filesystem::path(candidate).filename().string(); },
+      [&](const CandidateReport& report) {
+        bar.Clear();
+        if (!config.json) std::cout << FormatReport(report, color) << std::endl;
+      });
+  bar.Clear();
+  if (!outcome.ok()) return ReportError(outcome.status());
+  if (config.json) {
+    nlohmann::json reports = nlohmann::json::array();
+    for (const CandidateReport& report : outcome->reports) reports.push_back(ReportToJson(report));
+    std::cout << nlohmann::json{{"run_id", outcome->run_id}, {"results", reports}}.dump(2) << std::endl;
   }
-  (void)(*store)->FinishRun(*run, "ok");
-  if (config.json) std::cout << nlohmann::json{{"run_id", *run}, {"results", reports}}.dump(2) << std::endl;
-  return all_correct ? kExitOk : kExitNotCorrect;
+  return outcome->all_correct ? kExitOk : kExitNotCorrect;
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "cli/agent_gen.h"
 #include "cli/commands.h"
 #include "cli/evaluator_options.h"
 #include "cli/progress.h"
@@ -187,7 +188,14 @@ Result<std::string> WithPerformanceShape(const std::string& path, const std::str
   return out.str();
 }
 
-int RunGen(const CliConfig& config, const GenArgs& args) {
+int RunGen(const CliConfig& config, const GenArgs& args, const AgentGenArgs& agent) {
+  const bool use_agent = WantsAgent(agent, args.formula);
+  // Plain words and --reference: the agent builds the task (with a model's help).
+  if (use_agent && args.task_path.empty() && (!agent.reference.empty() || !args.formula.empty()) &&
+      (!agent.reference.empty() || IsPlainWords(args.formula)))
+    return RunAgentGen(config, agent,
+                       {std::nullopt, agent.reference.empty() ? "words" : "reference", args.formula, args.target,
+                        args.out});
   if (args.formula.empty() == args.task_path.empty())
     return ReportError(InvalidInput("anvil gen takes a formula or --task FILE (one of the two)"));
   Result<Task> task = InvalidInput("no task");
@@ -211,6 +219,8 @@ int RunGen(const CliConfig& config, const GenArgs& args) {
     }
   }
   if (!task.ok()) return ReportError(task.status());
+  if (use_agent)
+    return RunAgentGen(config, agent, {*task, args.task_path.empty() ? "formula" : "task", "", args.target, args.out});
   const compiler::Backend* backend = compiler::FindBackend(args.target);
   if (backend == nullptr) return ReportError(InvalidInput("--target " + args.target + ": unknown (cpu, cuda or triton)"));
 
@@ -302,9 +312,12 @@ int RunGen(const CliConfig& config, const GenArgs& args) {
 
 void AddGenCommand(CLI::App& app, CliConfig& config, int* exit_code) {
   auto args = std::make_shared<GenArgs>();
+  auto agent = std::make_shared<AgentGenArgs>();
   CLI::App* cmd = app.add_subcommand("gen", "Generate a fused kernel from a formula with the built-in compiler, "
                                             "verify it on every case, tune it and write it out");
-  cmd->add_option("formula", args->formula, "the formula, PyTorch names (docs/formula.md), e.g. 'out = x * sigmoid(x)'");
+  cmd->add_option("formula", args->formula,
+                  "the formula, PyTorch names (docs/formula.md), e.g. 'out = x * sigmoid(x)'; or plain words "
+                  "('row-wise softmax with temperature t'): a language model writes the task (docs/agent.md)");
   cmd->add_option("--input,-i", args->inputs, "an input: 'NAME: DTYPE[DIMS]', e.g. 'x: f16[B, N]' (repeat per input)");
   cmd->add_option("--attr,-a", args->attrs, "a scalar attribute: 'NAME: DTYPE = VALUE', e.g. 't: f32 = 0.7'");
   cmd->add_option("--output", args->outputs, "output names (default: the formula's last assignment)");
@@ -322,16 +335,19 @@ void AddGenCommand(CLI::App& app, CliConfig& config, int* exit_code) {
                 "ignore and do not update the tuning cache: tune, verify and time again even when a stored "
                 "evaluation of the same kernel exists");
   cmd->add_flag("--debug", args->debug, "print the plan after each lowering pass (stderr)");
+  AddAgentGenOptions(*cmd, *agent);
   cmd->footer(
       "Examples:\n"
       "  anvil gen 'out = softmax(x / t, -1)' --input 'x: f32[R, C]' --attr 't: f32 = 0.7' --target cpu\n"
       "  anvil gen 'out = x * sigmoid(1.702 * x) * y' -i 'x: f16[B, N]' -i 'y: f16[B, N]' --target cuda\n"
       "  anvil gen --task tasks/fused/rmsnorm_residual.toml --target triton\n"
+      "  anvil gen --task tasks/fused/swiglu.toml --target cuda --llm openai:deepseek-chat --rounds 6 --parallel 4\n"
+      "  anvil gen 'row-wise softmax with temperature t' --target triton --llm   (model from $ANVIL_LLM)\n"
       "Exit code 0: a correct kernel was written; 1: the generated kernel was not correct (nothing written);\n"
       "2: bad input or a formula the compiler cannot lower (the message says why); 3: environment.");
-  cmd->callback([&config, args, exit_code] {
+  cmd->callback([&config, args, agent, exit_code] {
     ResolveDefaults(config);
-    *exit_code = RunGen(config, *args);
+    *exit_code = RunGen(config, *args, *agent);
   });
 }
 

@@ -54,6 +54,8 @@ int main(int argc, char** argv) {
   app.add_option("--memory-limit-mb", config.memory_limit_mb, "address space a candidate may allocate in the worker, MiB (0: no limit)")
       ->envname("ANVIL_MEMORY_LIMIT_MB")
       ->capture_default_str();
+  app.add_option("--python", config.python, "Python with torch for reading reference modules (default: the worker's)")
+      ->envname("ANVIL_PYTHON");
   app.add_flag("--json", config.json, "machine-readable JSON on stdout");
   app.add_flag("!--no-progress", config.progress, "no progress bar");
 
@@ -62,6 +64,16 @@ int main(int argc, char** argv) {
   AddTaskCommands(app, config, &exit_code);
   AddResultsCommand(app, config, &exit_code);
   AddGenCommand(app, config, &exit_code);
+  AddImportCommand(app, config, &exit_code);
+  AddMcpCommand(app, config, &exit_code);
+  AddSearchCommand(app, config, &exit_code);
+  AddSessionCommand(app, config, &exit_code);
+  AddSuiteCommands(app, config, &exit_code);
+  AddReportCommands(app, config, &exit_code);
+#if ANVIL_WITH_LLM
+  for (CLI::App* s : app.get_subcommands([](CLI::App* a) { return a->get_name() == "session"; }))
+    AddSessionReplayCommand(*s, config, &exit_code);
+#endif
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -88,6 +88,9 @@ std::string FormatReport(const CandidateReport& r, bool color) {
                                 r.task_name, verdict);
   auto row = [&](const char* key, const std::string& value) { out += fmt::format("  {:<11}{}\n", key, Indent(value, std::string(13, ' '))); };
 
+  if (!r.reference_author.empty())
+    row("reference", fmt::format("written by {}, not by people: a correct verdict means the kernel agrees with "
+                                 "that reference — check it", r.reference_author));
   if (!ok) row("reason", r.reason);
   if (r.worst && !r.outcomes[*r.worst].first_mismatches.empty()) {
     const CaseOutcome& w = r.outcomes[*r.worst];
@@ -220,6 +223,7 @@ json ReportToJson(const CandidateReport& r) {
               {"seconds", r.seconds},
               {"worker_start_seconds", r.worker_start_seconds}};
   if (!r.worker_startup.is_null()) out["worker_startup_seconds"] = r.worker_startup;
+  if (!r.reference_author.empty()) out["reference_author"] = r.reference_author;
   if (r.worst) out["worst_case"] = r.cases.empty() ? "" : r.cases[r.outcomes[*r.worst].index].Label();
   if (r.speedup) out["speedup"] = *r.speedup;
   if (r.speedup_compile) out["speedup_compile"] = *r.speedup_compile;

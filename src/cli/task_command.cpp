@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/task_json.h"
 #include "task/cases.h"
 #include "task/task_file.h"
 #include "task/task_graph.h"
@@ -22,61 +23,29 @@ std::string InputsSummary(const Task& t) {
   return out;
 }
 
-nlohmann::json TaskJson(const Task& t) {
-  nlohmann::json inputs = nlohmann::json::array(), attrs = nlohmann::json::array(), outputs = nlohmann::json::array();
-  for (const auto& in : t.inputs)
-    inputs.push_back({{"name", in.name}, {"dtype", in.dtype}, {"shape", ShapeToString(in.shape)},
-                      {"domain", in.domain.ToString()}});
-  for (const auto& a : t.attrs)
-    attrs.push_back({{"name", a.name}, {"dtype", DTypeName(a.value.dtype)}, {"value", a.value.ToString()}});
-  for (const auto& o : t.outputs) {
-    nlohmann::json j = {{"name", o.name}};
-    if (o.inplace) j["inplace"] = *o.inplace;
-    outputs.push_back(j);
-  }
-  nlohmann::json variants = nlohmann::json::array();
-  for (const auto& v : t.Variants()) variants.push_back(v.Label());
-  nlohmann::json j = {{"name", t.name},           {"description", t.description},
-                      {"path", t.source_path},    {"inputs", inputs},
-                      {"attrs", attrs},           {"outputs", outputs},
-                      {"variants", variants},     {"correctness_cases", CorrectnessCases(t).size()},
-                      {"performance_cases", PerformanceCases(t).size()}};
-  if (t.module)
-    j["reference_module"] = {{"path", t.module->path}, {"class", t.module->class_name}};
-  else
-    j["formula"] = t.formula;
-  return j;
-}
-
 int List(const CliConfig& config, std::vector<std::string> dirs) {
-  if (dirs.empty())
-    for (const char* d : {"examples", "tasks"})
-      if (std::filesystem::is_directory(d)) dirs.push_back(d);
+  if (dirs.empty()) dirs = DefaultTaskDirs();
   if (dirs.empty()) return ReportError(NotFound("no task directories given and neither ./examples nor ./tasks exists"));
-  nlohmann::json all = nlohmann::json::array();
+  if (config.json) {
+    bool any_error = false;
+    std::cout << TaskListJson(dirs, &any_error).dump(2) << std::endl;
+    return any_error ? kExitUsage : kExitOk;
+  }
   bool any_error = false;
-  if (!config.json) std::cout << fmt::format("{:<22} {:<14} {:>6} {:>5}  {}\n", "TASK", "DTYPES", "CASES", "PERF", "PATH");
+  std::cout << fmt::format("{:<22} {:<14} {:>6} {:>5}  {}\n", "TASK", "DTYPES", "CASES", "PERF", "PATH");
   for (const auto& dir : dirs)
     for (auto& entry : FindTaskFiles(dir)) {
       if (!entry.task.ok()) {
         any_error = true;
-        if (config.json)
-          all.push_back({{"path", entry.path}, {"error", entry.task.status().message()}});
-        else
-          std::cout << fmt::format("{:<22} error: {}\n", "(invalid)", entry.task.status().message());
+        std::cout << fmt::format("{:<22} error: {}\n", "(invalid)", entry.task.status().message());
         continue;
       }
       const Task& t = *entry.task;
-      if (config.json) {
-        all.push_back(TaskJson(t));
-        continue;
-      }
       std::string dtypes;
       for (const auto& v : t.Variants()) dtypes += (dtypes.empty() ? "" : " ") + v.Label();
       std::cout << fmt::format("{:<22} {:<14} {:>6} {:>5}  {}\n", t.name, dtypes, CorrectnessCases(t).size(),
                                PerformanceCases(t).size(), entry.path);
     }
-  if (config.json) std::cout << all.dump(2) << std::endl;
   return any_error ? kExitUsage : kExitOk;
 }
 
@@ -85,18 +54,15 @@ int Show(const CliConfig& config, const std::string& path) {
   if (!task.ok()) return ReportError(task.status());
   const Task& t = *task;
   if (config.json) {
-    nlohmann::json j = TaskJson(t);
-    nlohmann::json graphs = nlohmann::json::object();
-    if (!t.module) {
-      for (const auto& v : t.Variants()) graphs[v.Label()] = CompileTaskGraph(t, v)->Dump();
-      j["graphs"] = graphs;
-    }
-    std::cout << j.dump(2) << std::endl;
+    std::cout << TaskDetailJson(t).dump(2) << std::endl;
     return kExitOk;
   }
   std::cout << fmt::format("task      {}\n", t.name);
   if (!t.description.empty()) std::cout << fmt::format("about     {}\n", t.description);
   std::cout << fmt::format("file      {}\n", t.source_path);
+  if (!t.reference_author.empty())
+    std::cout << fmt::format("reference written by {}, not by people — check it before trusting a verdict\n",
+                             t.reference_author);
   if (t.module)
     std::cout << fmt::format("reference {} (class {}, a PyTorch module)\n", t.module->path, t.module->class_name);
   else

@@ -3,6 +3,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -10,6 +11,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "task/op_kinds.h"
 #include "task/task_graph.h"
 #include "util/hash.h"
 #include "util/subprocess.h"
@@ -65,6 +67,29 @@ EvaluateRequest MakeRequest(const EvaluatorOptions& options, const Task& task, c
   request.cases = std::move(cases);
   request.perf_cases = std::move(perf_cases);
   return request;
+}
+
+// What `anvil search` finds a correct candidate by (store.h, ProvenKernelIndexEntry).
+ProvenKernelIndexEntry ProvenKernelEntry(const Task& task, const std::string& backend, int64_t candidate_id,
+                                         int64_t evaluation_id) {
+  ProvenKernelIndexEntry entry;
+  entry.candidate_id = candidate_id;
+  entry.evaluation_id = evaluation_id;
+  entry.task_name = task.name;
+  entry.backend = backend;
+  std::vector<std::string> dtypes;
+  for (const DTypeVariant& variant : task.Variants())
+    for (DType d : variant.input_dtypes) {
+      std::string name(DTypeName(d));
+      if (std::find(dtypes.begin(), dtypes.end(), name) == dtypes.end()) dtypes.push_back(name);
+    }
+  entry.dtypes = fmt::format("{}", fmt::join(dtypes, " "));
+  entry.op_kinds = fmt::format("{}", fmt::join(OpKinds(task), " "));
+  entry.summary = task.description;
+  const std::string reference =
+      task.module ? "module " + std::filesystem::path(task.module->path).filename().string() : task.formula;
+  if (!reference.empty()) entry.summary += (entry.summary.empty() ? "" : "\n") + reference;
+  return entry;
 }
 
 }  // namespace
@@ -176,13 +201,15 @@ Status Evaluator::Record(int64_t evaluation_id, const CaseSpec& spec, const Case
   return store_.RecordCase(evaluation_id, r);
 }
 
-Result<CandidateReport> Evaluator::Evaluate(const Task& task, const std::string& candidate_path, int64_t run_id) {
+Result<CandidateReport> Evaluator::Evaluate(const Task& task, const std::string& candidate_path, int64_t run_id,
+                                            const std::string& provenance) {
   auto start = std::chrono::steady_clock::now();
   CandidateReport report;
   worker_start_seconds_ = 0;
   worker_startup_ = nullptr;
   report.candidate_path = candidate_path;
   report.task_name = task.name;
+  report.reference_author = task.reference_author;
   report.cases = CorrectnessCases(task);
   if (options_.mode == EvalMode::kBench) report.perf_cases = PerformanceCases(task);
 
@@ -190,7 +217,7 @@ Result<CandidateReport> Evaluator::Evaluate(const Task& task, const std::string&
   ANVIL_ASSIGN_OR_RETURN(int64_t task_id,
                          store_.UpsertTask(task.name, task.source_path, HashOf(task.source_text), task.source_text));
   ANVIL_ASSIGN_OR_RETURN(int64_t candidate_id, store_.UpsertCandidate(task_id, options_.target, candidate_path,
-                                                                    HashOf(source), source, "file"));
+                                                                    HashOf(source), source, provenance));
   ANVIL_ASSIGN_OR_RETURN(int64_t evaluation_id, store_.BeginEvaluation(run_id, candidate_id,
                                                                       options_.mode == EvalMode::kBench ? "bench" : "verify"));
   report.evaluation_id = evaluation_id;
@@ -257,6 +284,8 @@ Result<CandidateReport> Evaluator::Evaluate(const Task& task, const std::string&
   ANVIL_RETURN_IF_ERROR(store_.FinishEvaluation(evaluation_id, std::string(VerdictName(report.verdict)), report.reason,
                                                 detail.dump(-1, ' ', false, json::error_handler_t::replace),
                                                 static_cast<int>(report.cases.size()), report.cases_passed));
+  if (report.verdict == Verdict::kCorrect)
+    ANVIL_RETURN_IF_ERROR(store_.IndexProvenKernel(ProvenKernelEntry(task, options_.target, candidate_id, evaluation_id)));
   report.worker_start_seconds = worker_start_seconds_;
   report.worker_startup = worker_startup_;
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

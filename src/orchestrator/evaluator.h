@@ -7,8 +7,9 @@
 //
 // Everything is recorded as it happens: the task, the candidate source, the
 // build, one row per case the moment its outcome arrives, the timings, and
-// finally the evaluation's verdict. A process killed half-way leaves every
-// finished case in the store and the evaluation without a verdict.
+// finally the evaluation's verdict, and a correct candidate's entry in the
+// proven-kernel index. A process killed half-way leaves every finished case
+// in the store and the evaluation without a verdict.
 //
 // Not thread-safe; one Evaluator per thread.
 #pragma once
@@ -49,6 +50,7 @@ struct EvaluatorOptions {
 struct CandidateReport {
   std::string candidate_path;
   std::string task_name;
+  std::string reference_author;         // the task's: "" = people wrote the reference
   Verdict verdict = Verdict::kCorrect;
   std::string reason;                   // why it is not correct; empty when correct
   BuildResult build;
@@ -92,7 +94,14 @@ class Evaluator {
   // Errors only for what is not the candidate's fault (store unwritable,
   // worker cannot start, compiler missing). Every candidate failure is a
   // verdict in the report.
-  Result<CandidateReport> Evaluate(const Task& task, const std::string& candidate_path, int64_t run_id);
+  // `provenance` is stored with a new candidate (an existing one keeps its
+  // first): "file", "builtin", "llm:<provider>:<model>", "agent" (MCP).
+  // A correct candidate is also indexed as a proven kernel (task name,
+  // backend, the variants' dtypes, OpKinds, description and formula) for
+  // `anvil search`; failing to index it is an error (the store failing),
+  // returned after the verdict is already recorded.
+  Result<CandidateReport> Evaluate(const Task& task, const std::string& candidate_path, int64_t run_id,
+                                   const std::string& provenance = "file");
 
   // The device the worker runs on (starting one if none is live), as its
   // hello described it: "name", and for GPUs "key" (name, driver, CUDA, PyTorch).

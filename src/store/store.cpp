@@ -14,54 +14,22 @@
 #include <system_error>
 
 #include "store/migrations.h"
+#include "store/store_util.h"
 
 namespace anvil {
 
 namespace {
 
-constexpr const char* kNow = "strftime('%Y-%m-%dT%H:%M:%fZ','now')";
+using store::CheckJson;
+using store::GeometricMean;
+using store::kNow;
+using store::NullIfEmpty;
+using store::RunReturningId;
 
 std::string HostName() {
   char buf[256] = {};
   if (gethostname(buf, sizeof(buf) - 1) != 0) return "unknown-host";
   return buf;
-}
-
-// Checks a JSON column before it reaches SQLite so that the error names the
-// field; the schema's json_valid CHECK is the backstop for other writers.
-Status CheckJson(const std::string& path, const std::string& field, const std::string& text, bool allow_empty) {
-  if (text.empty() && allow_empty) return Status::Ok();
-  if (nlohmann::json::accept(text)) return Status::Ok();
-  std::string shown = text.size() > 80 ? text.substr(0, 80) + "..." : text;
-  return InvalidInput("store " + path + ": " + field + " is not valid JSON: '" + shown + "'");
-}
-
-// Empty optional text columns are stored as NULL.
-std::optional<std::string> NullIfEmpty(const std::string& s) {
-  if (s.empty()) return std::nullopt;
-  return s;
-}
-
-// See EvaluationRow: geometric mean of the medians; a zero median makes it 0.
-std::optional<double> GeometricMean(const std::vector<double>& values) {
-  if (values.empty()) return std::nullopt;
-  double log_sum = 0;
-  for (double v : values) {
-    if (v <= 0) return 0.0;
-    log_sum += std::log(v);
-  }
-  return std::exp(log_sum / static_cast<double>(values.size()));
-}
-
-// Runs an INSERT ... RETURNING id statement to completion. The autocommit
-// transaction only commits when the statement finishes, so stepping past the
-// returned row is what makes the write durable (and reports its errors).
-Result<int64_t> RunReturningId(sqlite::Statement& stmt) {
-  ANVIL_ASSIGN_OR_RETURN(bool has_row, stmt.Step());
-  if (!has_row) return InternalError("store: INSERT ... RETURNING id returned no row");
-  int64_t id = stmt.ColumnInt64(0);
-  ANVIL_RETURN_IF_ERROR(stmt.Run());
-  return id;
 }
 
 }  // namespace
@@ -182,8 +150,24 @@ Result<int> Store::MarkAbandonedRuns() {
                          Prepare(std::string("UPDATE runs SET status = 'interrupted', finished_at = ") + kNow +
                                      " WHERE id = ?1 AND status IS NULL",
                                  purpose));
+  // The run's sessions first (see the header): one committed statement each.
+  ANVIL_ASSIGN_OR_RETURN(sqlite::Statement mark_sessions,
+                         Prepare(std::string("UPDATE sessions SET status = 'interrupted', finished_at = ") + kNow +
+                                     ", stop_reason = 'the process running the session ended before it finished' "
+                                     "WHERE run_id = ?1 AND status = 'running'",
+                                 purpose));
+  ANVIL_ASSIGN_OR_RETURN(sqlite::Statement mark_suites,
+                         Prepare(std::string("UPDATE suite_runs SET status = 'interrupted', finished_at = ") + kNow +
+                                     " WHERE run_id = ?1 AND status IS NULL",
+                                 purpose));
   int marked = 0;
   for (int64_t id : dead) {
+    mark_sessions.Reset();
+    mark_sessions.Bind(1, id);
+    ANVIL_RETURN_IF_ERROR(mark_sessions.Run());
+    mark_suites.Reset();
+    mark_suites.Bind(1, id);
+    ANVIL_RETURN_IF_ERROR(mark_suites.Run());
     mark.Reset();
     mark.Bind(1, id);
     ANVIL_RETURN_IF_ERROR(mark.Run());

@@ -1,13 +1,17 @@
 // Store: the workspace's SQLite database of everything Anvil evaluated.
 //
 // One file per workspace (default `.anvil/anvil.db`) holding tasks,
-// candidates, builds, runs, evaluations, per-case results, timings and
-// measured device ceilings; the
-// schema is in docs/store.md and store/migrations.cpp.
+// candidates, builds, runs, evaluations, per-case results, timings,
+// measured device ceilings and the built-in compiler's tuning cache; for the
+// agent loop its sessions, every LLM exchange (llm_exchanges) and what became
+// of each reply (session_candidates); and the proven kernels (every candidate
+// with a correct evaluation, full-text indexed in proven_kernels_fts) and the
+// ones a user or agent kept (saved_kernels). The schema is in docs/store.md
+// and store/migrations.cpp.
 //
-// Durability: every Record*/Begin*/Finish*/Upsert*/Put* call is one statement in
-// its own committed transaction, so killing the process at any moment loses
-// nothing that a call had already returned. The file is in WAL mode. By
+// Durability: every Record*/Begin*/Finish*/Upsert*/Put*/Index*/Save* call is
+// one statement in its own committed transaction, so killing the process at
+// any moment loses nothing that a call had already returned. The file is in WAL mode. By
 // default synchronous=NORMAL: in WAL mode a commit is then complete once it
 // is in the WAL file (the OS holds it even if the process dies), and the WAL
 // is fsynced at checkpoints; a power loss or kernel panic can drop the last
@@ -114,6 +118,108 @@ struct CandidateRow {
   std::string backend, source_path, source_hash, source, provenance, created_at;
 };
 
+// A session: one agent run (anvil gen with an LLM) on one task and backend.
+struct SessionRow {
+  int64_t id = 0, run_id = 0, task_id = 0;
+  std::string backend;           // cpu | cuda | triton
+  std::string input_form;        // task | formula | reference | words
+  std::string reference_author;  // "" = people wrote the reference; "model:<provider>:<model>" otherwise
+  std::string provider, model;   // "openai", "deepseek-chat"
+  std::string options_json;      // the budgets and settings the loop ran with (JSON object; "" = {})
+  std::string status;            // running | converged | exhausted | failed | cancelled | interrupted
+  std::string stop_reason;       // one line: "target speedup 1.5x reached", "6 rounds used", ...
+  int64_t best_evaluation_id = 0;  // 0 = no correct candidate
+  long long input_tokens = 0, output_tokens = 0;
+  std::optional<double> cost_usd;
+  int64_t replay_of = 0;         // the session this one replays; 0 = a live session
+  std::string started_at, finished_at;  // finished_at "" while running
+};
+
+// One LLM call of a session, stored the moment it returns (or fails).
+struct ExchangeRecord {
+  int64_t id = 0, session_id = 0;
+  int round = 0, slot = 0;       // round 1.. (0: before the first round, e.g. the reference writer), slot 0..parallel-1
+  std::string role;              // designer | coder | reference_writer
+  std::string request_json;      // {"system":..., "messages":[{"role","content"}], "model", "max_tokens", "temperature"}
+  std::string response_text;     // the reply text ("" when the call failed)
+  std::string error;             // the call's error message ("" when it succeeded)
+  std::string model;             // as the server named it
+  long long input_tokens = 0, output_tokens = 0;
+  double latency_s = 0;
+  int attempts = 0;
+  std::optional<double> cost_usd;
+  std::string created_at;
+};
+
+// What became of one coder reply.
+struct SessionCandidateRecord {
+  int64_t session_id = 0;
+  int round = 0, slot = 0;
+  std::string action;            // seed | design | repair | optimise | redesign
+  std::string outcome;           // evaluated | no_code | rejected
+  int64_t candidate_id = 0, evaluation_id = 0;   // 0 unless evaluated (evaluated requires both)
+  std::string source_hash;       // HashOf(extracted source); "" when there was no code
+  std::string verdict;           // the evaluation's verdict, "" unless evaluated
+  std::string reason;            // why rejected / not correct
+  std::optional<double> speedup; // over eager, when timed
+  std::string feedback;          // the distilled feedback text the loop gave the model next
+  std::string created_at;
+};
+
+// One proven kernel's entry in the full-text index: a candidate with a
+// finished 'correct' evaluation. The text columns are what search matches.
+struct ProvenKernelIndexEntry {
+  int64_t candidate_id = 0, evaluation_id = 0;
+  std::string task_name, backend;
+  std::string dtypes;    // "f32 f16 bf16"
+  std::string op_kinds;  // "softmax reduction elementwise matmul ..." (task/op_kinds.h)
+  std::string summary;   // the task's description and formula (or module file name)
+};
+
+struct KernelSearchQuery {
+  // Words matched against task name, backend, dtypes, op kinds and summary
+  // (FTS5, porter stemming). Any word may match; kernels matching more and
+  // rarer words rank first. Punctuation separates words and is never FTS
+  // syntax. "" (or no word in it) = no text condition.
+  std::string text;
+  // Filters: backend exact; dtype and op_kind one whole word of the entry's
+  // space-separated field ("f16" does not match "bf16").
+  std::optional<std::string> backend, dtype, op_kind;
+  bool saved_only = false;  // only kernels with a saved_kernels row
+  int limit = 10;           // <= 0: all
+};
+
+struct KernelHit {
+  int64_t candidate_id = 0, evaluation_id = 0;
+  std::string task_name, backend, dtypes, op_kinds, summary, provenance, source;
+  // Eager / candidate geometric mean (EvaluationRow) of the newest correct,
+  // timed evaluation of the candidate; nullopt when it was never timed.
+  std::optional<double> speedup;
+  bool saved = false;
+  double rank = 0;  // bm25, lower is better; 0 without a text condition
+};
+
+// A suite run (`anvil suite run`, suite/suite_runner.h): its identity and
+// state; its tasks are SuiteTaskRows.
+struct SuiteRunRow {
+  int64_t id = 0;
+  int64_t run_id = 0;             // the runs row of the invocation that started (or last resumed) it
+  std::string suite, target, generator;
+  std::string options_json;       // JSON object: the task files in run order, jobs, ...
+  std::string device, software;   // "" until the first worker said hello
+  std::string status;             // "" while running; ok | failed | interrupted
+  std::string started_at, finished_at;
+};
+
+// One finished task of a suite run; result_json is a suite::TaskResult document.
+struct SuiteTaskRow {
+  int64_t suite_run_id = 0;
+  std::string task_name, task_path;
+  std::string status;       // suite::TaskStatusName
+  std::string result_json;  // JSON object
+  std::string finished_at;
+};
+
 struct StoreOptions {
   // synchronous=FULL instead of NORMAL: survive power loss, not only a killed
   // process, at the price of an fsync per commit. Default false.
@@ -144,7 +250,10 @@ class Store {
   Status FinishRun(int64_t run_id, const std::string& status);
   Result<RunRow> GetRun(int64_t run_id) const;
   // Marks 'interrupted' every unfinished run started on this host by a
-  // process that no longer exists. Returns how many runs it marked.
+  // process that no longer exists, and that run's sessions still 'running'
+  // and unfinished suite runs (those first: a process killed between the
+  // updates leaves the run open, so the next call finishes all). Returns how
+  // many runs it marked.
   Result<int> MarkAbandonedRuns();
 
   // Returns the id of the task with this (name, content_hash), inserting it
@@ -203,6 +312,49 @@ class Store {
   // kNotFound when there is no such entry.
   Status SetTunedKernelEvaluation(const std::string& kernel_key, const std::string& device_key,
                                   const std::string& dtypes, const std::string& shape_bucket, int64_t evaluation_id);
+
+  // Sessions of the agent loop (store_sessions.cpp). BeginSession ignores
+  // id, status (stored as 'running'), started_at and finished_at; run_id and
+  // task_id must exist, replay_of and best_evaluation_id are 0 or existing
+  // ids. FinishSession sets a final status (not 'running'), finished_at =
+  // now; kNotFound for an unknown session.
+  Result<int64_t> BeginSession(const SessionRow& row);
+  Status FinishSession(int64_t session_id, const std::string& status, const std::string& stop_reason,
+                       int64_t best_evaluation_id, long long input_tokens, long long output_tokens,
+                       std::optional<double> cost_usd);
+  Result<SessionRow> GetSession(int64_t session_id) const;         // kNotFound
+  Result<std::vector<SessionRow>> QuerySessions(int limit) const;  // newest first; limit <= 0: all
+  // request_json must be a JSON document. Returns the exchange's id.
+  Result<int64_t> RecordExchange(const ExchangeRecord& record);
+  Result<std::vector<ExchangeRecord>> QueryExchanges(int64_t session_id) const;  // insertion order
+  Status RecordSessionCandidate(const SessionCandidateRecord& record);
+  Result<std::vector<SessionCandidateRecord>> QuerySessionCandidates(int64_t session_id) const;  // insertion order
+
+  // Proven and saved kernels (store_kernels.cpp). IndexProvenKernel replaces
+  // the entry of the same candidate (the evaluator calls it for every
+  // correct verdict, so the entry names the newest correct evaluation).
+  Status IndexProvenKernel(const ProvenKernelIndexEntry& entry);
+  // Best first: bm25 rank, then speedup (fastest first, untimed last), then newest.
+  Result<std::vector<KernelHit>> SearchKernels(const KernelSearchQuery& query) const;
+  // Keeps a kernel: a saved_kernels row pointing at the evaluation, with
+  // the path it was written to ("" when none) and a note. Saving the same
+  // (evaluation, path) again updates the note and returns the same id.
+  // kInvalidInput unless the evaluation finished with verdict 'correct'
+  // (kNotFound when it does not exist).
+  Result<int64_t> SaveKernel(int64_t evaluation_id, const std::string& path, const std::string& note);
+
+  // Suite runs (tables suite_runs, suite_tasks; store_suites.cpp). A resumed
+  // run is reopened: status and finished_at cleared, run_id set to the
+  // resuming invocation's run. PutSuiteTask replaces the row of the same
+  // (suite run, task path): a retried 'error' task keeps one row.
+  Result<int64_t> BeginSuiteRun(const SuiteRunRow& row);  // id, status, times ignored
+  Status ReopenSuiteRun(int64_t suite_run_id, int64_t run_id);
+  Status SetSuiteRunDevice(int64_t suite_run_id, const std::string& device, const std::string& software);
+  Status FinishSuiteRun(int64_t suite_run_id, const std::string& status);
+  Result<SuiteRunRow> GetSuiteRun(int64_t suite_run_id) const;       // kNotFound
+  Result<std::vector<SuiteRunRow>> QuerySuiteRuns(int limit) const;  // newest first; <= 0: all
+  Status PutSuiteTask(const SuiteTaskRow& row);
+  Result<std::vector<SuiteTaskRow>> QuerySuiteTasks(int64_t suite_run_id) const;  // in the order first recorded
 
  private:
   Store(sqlite::Db db, int schema_version) : db_(std::move(db)), schema_version_(schema_version) {}

@@ -100,6 +100,10 @@ struct Task {
   std::string description;
   std::string formula;                   // empty when the reference is a module
   std::optional<ModuleReference> module;  // the reference when it is not a formula
+  // Who wrote the reference: "" = people; "model:<provider>:<model>" when a
+  // language model wrote it from plain words (agent/words_input.h). Reports
+  // say so, because a model-written reference may itself be wrong.
+  std::string reference_author;
   std::string source_path;  // file it was loaded from ("" for tasks built in code)
   std::string source_text;  // the file's text, stored with results
   std::map<std::string, std::vector<DType>> type_vars;

@@ -223,6 +223,7 @@ Result<Task> ParseTable(const toml::table& root, const Reader& r, const std::str
   if (!std::regex_match(task.name, kName))
     return r.Error(root["name"], "task name may use a-z, 0-9, '_', '.', '-' only");
   ANVIL_ASSIGN_OR_RETURN(task.description, r.String(root, "description", false));
+  ANVIL_ASSIGN_OR_RETURN(task.reference_author, r.String(root, "reference_author", false));
   if (auto ref = root["reference"]) {
     const toml::table* t = ref.as_table();
     if (!t) return r.Error(ref, "[reference] is a table: module = \"model.py\" (a PyTorch module file)");

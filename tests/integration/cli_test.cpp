@@ -112,5 +112,47 @@ TEST(Cli, ResultsShowsEveryCaseOfAnEvaluation) {
   EXPECT_EQ(r.json["cases"].size(), v.json["results"][0]["cases_total"].get<size_t>());
 }
 
+TEST(Cli, SearchAndSessionsOnAnEmptyWorkspace) {
+  CliWorkspace ws;
+  CliRun search = ws.Run({"--json", "search", "softmax(x", "--backend", "cuda"});
+  ASSERT_EQ(search.exit_code, 0) << search.output;
+  EXPECT_EQ(search.json, nlohmann::json::array()) << search.output;
+  CliRun sessions = ws.Run({"--json", "session", "list"});
+  ASSERT_EQ(sessions.exit_code, 0) << sessions.output;
+  EXPECT_EQ(sessions.json, nlohmann::json::array()) << sessions.output;
+  // --json after the subcommand too.
+  EXPECT_EQ(ws.Run({"search", "--json"}).json, nlohmann::json::array());
+  EXPECT_EQ(ws.Run({"session", "list", "--json"}).json, nlohmann::json::array());
+
+  CliRun human = ws.Run({"search", "softmax", "--op", "softmax"});
+  EXPECT_EQ(human.exit_code, 0);
+  EXPECT_NE(human.output.find("no proven kernel matches (words 'softmax', op kind softmax)"), std::string::npos)
+      << human.output;
+  EXPECT_NE(human.output.find("Widen the search"), std::string::npos) << human.output;
+  CliRun no_sessions = ws.Run({"session", "list"});
+  EXPECT_EQ(no_sessions.exit_code, 0);
+  EXPECT_NE(no_sessions.output.find("no sessions"), std::string::npos) << no_sessions.output;
+  CliRun missing = ws.Run({"session", "show", "7"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.output.find("no such session"), std::string::npos) << missing.output;
+}
+
+TEST(Cli, AVerifiedKernelCanBeSearchedFor) {
+  CliWorkspace ws;
+  CliRun v = ws.Run({"--json", "verify", "tests/exploits/correct_scale.cpp", "--task", "tests/exploits/task_scale.toml"});
+  ASSERT_EQ(v.exit_code, 0) << v.output;
+  int64_t id = v.json["results"][0]["evaluation_id"];
+  CliRun r = ws.Run({"--json", "search", "--backend", "cpu", "--source"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  ASSERT_EQ(r.json.size(), 1u) << r.output;
+  EXPECT_EQ(r.json[0]["evaluation"], id);
+  EXPECT_EQ(r.json[0]["provenance"], "file");
+  EXPECT_EQ(r.json[0]["op_kinds"], nlohmann::json::array({"elementwise"}));
+  EXPECT_EQ(r.json[0]["source"], ReadTextFile(SourcePath("tests/exploits/correct_scale.cpp")));
+  EXPECT_TRUE(ws.Run({"--json", "search", "--backend", "cuda"}).json.empty());
+  CliRun human = ws.Run({"search", "--source"});
+  EXPECT_NE(human.output.find("--- evaluation " + std::to_string(id)), std::string::npos) << human.output;
+}
+
 }  // namespace
 }  // namespace anvil::testing

@@ -157,6 +157,93 @@ TEST(StoreMigrationsTest, Version2DatabaseIsMigratedAndKeepsRows) {
   EXPECT_EQ(*db.QueryText("PRAGMA integrity_check", "t"), "ok");
 }
 
+TEST(StoreMigrationsTest, Version4DatabaseIsMigratedKeepsRowsAndIndexesProvenKernels) {
+  ScratchDir dir;
+  const std::string path = dir.File("v4.db");
+  {
+    // Build the database an anvil with migrations 1 to 4 would have made:
+    // candidate 1's newest finished evaluation is correct (an unfinished
+    // one after it does not count), candidate 2 was correct once and then
+    // wrong, candidate 3 was never finished.
+    auto db = std::move(sqlite::Db::Open(path)).value();
+    ASSERT_TRUE(store::Migrate(db, 4).ok());
+    EXPECT_EQ(*store::ReadSchemaVersion(db), 4);
+    ASSERT_TRUE(db.Exec(R"sql(
+      INSERT INTO tasks(id, name, source_path, content_hash, text)
+        VALUES (1, 'softmax_temperature', 's.toml', 'h', 'description = "softmax with temperature"'),
+               (2, 'relu', 'relu.toml', 'h', 'formula = "out = relu(x)"');
+      INSERT INTO candidates(id, task_id, backend, source_path, source_hash, source, provenance)
+        VALUES (1, 1, 'cuda', 's.cu', 'a', 'softmax source', 'builtin'),
+               (2, 2, 'cpu', 'relu.cpp', 'b', 'relu source', 'file'),
+               (3, 2, 'cpu', 'relu2.cpp', 'c', 'relu2 source', 'file');
+      INSERT INTO runs(id, command, args_json, anvil_version, host, pid) VALUES (1, 'bench', '{}', '0.0.1', 'h', 1);
+      INSERT INTO evaluations(id, run_id, candidate_id, kind, verdict, reason, cases_total, cases_passed, finished_at)
+        VALUES (1, 1, 1, 'bench', 'correct', '', 4, 4, '2024-01-02T00:00:00.000Z'),
+               (2, 1, 1, 'verify', NULL, NULL, NULL, NULL, NULL),
+               (3, 1, 2, 'verify', 'correct', '', 4, 4, '2024-01-02T00:00:00.000Z'),
+               (4, 1, 2, 'verify', 'wrong', 'case 3', 4, 3, '2024-01-03T00:00:00.000Z'),
+               (5, 1, 3, 'verify', NULL, NULL, NULL, NULL, NULL);
+      INSERT INTO timings(evaluation_id, case_label, subject, threads, median_ns, q1_ns, q3_ns, samples_json)
+        VALUES (1, 'R=4096', 'candidate', 1, 500, 490, 510, '[500]'),
+               (1, 'R=4096', 'eager', 1, 1000, 990, 1010, '[1000]');
+      INSERT INTO tuned_kernels(kernel_key, device_key, dtypes, shape_bucket, params_json, evaluation_id)
+        VALUES ('k', 'd', 'f32', 'R=4096', '{"block":256}', 1);
+    )sql",
+                        "seeding a version 4 database")
+                    .ok());
+    // Version 5's tables do not exist yet.
+    EXPECT_FALSE(db.Exec("SELECT * FROM sessions", "t").ok());
+  }
+
+  auto store = Store::Open(path);
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  EXPECT_EQ((*store)->SchemaVersion(), Store::LatestSchemaVersion());
+  auto rows = (*store)->QueryEvaluations({});
+  ASSERT_TRUE(rows.ok()) << rows.status().message();
+  EXPECT_EQ(rows->size(), 5u);
+  auto tuned = (*store)->GetTunedKernel("k", "d", "f32", "R=4096");
+  ASSERT_TRUE(tuned.ok() && tuned->has_value());
+  EXPECT_EQ((*tuned)->params_json, R"({"block":256})");
+
+  // The backfill indexed the one candidate whose newest finished evaluation is correct.
+  auto hits = (*store)->SearchKernels({});
+  ASSERT_TRUE(hits.ok()) << hits.status().message();
+  ASSERT_EQ(hits->size(), 1u);
+  const KernelHit& h = (*hits)[0];
+  EXPECT_EQ(h.candidate_id, 1);
+  EXPECT_EQ(h.evaluation_id, 1);
+  EXPECT_EQ(h.task_name, "softmax_temperature");
+  EXPECT_EQ(h.backend, "cuda");
+  EXPECT_EQ(h.dtypes, "");
+  EXPECT_EQ(h.op_kinds, "");
+  EXPECT_EQ(h.summary, R"(description = "softmax with temperature")");
+  EXPECT_EQ(h.source, "softmax source");
+  EXPECT_EQ(h.provenance, "builtin");
+  ASSERT_TRUE(h.speedup.has_value());
+  EXPECT_DOUBLE_EQ(*h.speedup, 2.0);
+  KernelSearchQuery words;
+  words.text = "temperature";
+  EXPECT_EQ((*store)->SearchKernels(words)->size(), 1u);
+  words.text = "relu";
+  EXPECT_TRUE((*store)->SearchKernels(words)->empty());
+
+  // Migration 5's tables work on the migrated file.
+  SessionRow session;
+  session.run_id = 1;
+  session.task_id = 2;
+  session.backend = "cpu";
+  session.input_form = "task";
+  session.provider = "openai";
+  session.model = "m";
+  auto id = (*store)->BeginSession(session);
+  ASSERT_TRUE(id.ok()) << id.status().message();
+  EXPECT_TRUE((*store)->SaveKernel(1, "", "kept").ok());
+  EXPECT_EQ((*store)->SaveKernel(4, "", "").status().code(), ErrorCode::kInvalidInput);
+  auto db = std::move(sqlite::Db::Open(path)).value();
+  EXPECT_EQ(*db.QueryText("PRAGMA integrity_check", "t"), "ok");
+  EXPECT_TRUE(db.Exec("INSERT INTO proven_kernels_fts(proven_kernels_fts) VALUES ('integrity-check')", "t").ok());
+}
+
 TEST(StoreMigrationsTest, ReopeningIsIdempotent) {
   ScratchDir dir;
   const std::string path = dir.File("anvil.db");

@@ -1,0 +1,171 @@
+// anvil suite list | run: whole operator suites through generate -> verify
+// -> bench (suite/suite_runner.h does the work), with a progress line, a
+// summary table and optional HTML report.
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "cli/evaluator_options.h"
+#include "cli/progress.h"
+#include "suite/builtin_generator.h"
+#include "suite/existing_kernel_generator.h"
+#include "suite/html_report.h"
+#include "suite/metrics.h"
+#include "suite/suite_catalog.h"
+#include "suite/suite_runner.h"
+#include "suite/terminal_report.h"
+
+namespace anvil::cli {
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+
+void OnInterrupt(int) { g_interrupted.store(true); }
+
+// Where suites are looked up: ./tasks, then the source tree's tasks/.
+std::vector<std::string> SuiteRoots() {
+  std::vector<std::string> roots = {"tasks"};
+  std::filesystem::path source_tasks = std::filesystem::path(ANVIL_SOURCE_INCLUDE_DIR).parent_path() / "tasks";
+  std::error_code ec;
+  if (!std::filesystem::equivalent(source_tasks, "tasks", ec)) roots.push_back(source_tasks.string());
+  return roots;
+}
+
+int RunList(const CliConfig& config) {
+  std::vector<suite::SuiteInfo> suites = suite::ListSuites(SuiteRoots());
+  if (config.json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const suite::SuiteInfo& s : suites)
+      out.push_back({{"name", s.name}, {"dir", s.dir}, {"tasks", s.task_files.size()}});
+    std::cout << out.dump(2) << "\n";
+    return kExitOk;
+  }
+  for (const suite::SuiteInfo& s : suites) std::cout << fmt::format("{:<20} {:>4} tasks  {}\n", s.name, s.task_files.size(), s.dir);
+  if (suites.empty()) std::cout << "(no suites: a suite is a folder of task files under ./tasks)\n";
+  return kExitOk;
+}
+
+struct SuiteRunArgs {
+  std::string suite;
+  std::string target = "cpu";
+  std::string generator = "builtin";
+  int jobs = 1;
+  int64_t resume = 0;
+  std::string kernels;
+  bool no_tune = false;
+  std::string html;
+};
+
+Status WriteHtml(const std::string& path, const suite::SuiteRun& run) {
+  std::ofstream out(path);
+  out << suite::RenderHtmlReport(run);
+  if (!out) return IoError(path + ": cannot write the HTML report");
+  return Status::Ok();
+}
+
+int RunSuiteCommand(const CliConfig& config, const SuiteRunArgs& args) {
+  if (args.target != "cpu" && args.target != "cuda" && args.target != "triton")
+    return ReportError(InvalidInput("--target " + args.target + ": unknown (cpu, cuda or triton)"));
+  if (args.generator == "llm")
+    return ReportError(Unsupported(
+        "--generator llm: the suite runner does not drive the LLM agent yet; run `anvil gen --llm --task FILE` per task, "
+        "then `anvil suite run SUITE --generator none` to verify and time the kernels it stored"));
+  if (args.generator != "builtin" && args.generator != "none")
+    return ReportError(InvalidInput("--generator " + args.generator + ": unknown (builtin, none)"));
+  auto found = suite::FindSuite(args.suite, SuiteRoots());
+  if (!found.ok()) return ReportError(found.status());
+
+  suite::SuiteRunOptions options;
+  options.suite = found->name;
+  options.task_files = found->task_files;
+  options.target = args.target;
+  options.generator = args.generator;
+  options.jobs = args.jobs;
+  options.resume_id = args.resume;
+  options.store_path = config.StorePath();
+  options.evaluator = EvaluatorOptionsFrom(config, args.target, EvalMode::kBench);
+  options.evaluator.sanitize_tool.clear();
+  options.command_args_json = nlohmann::json{{"suite", found->dir}, {"target", args.target}, {"generator", args.generator},
+                                             {"jobs", args.jobs}, {"resume", args.resume}}
+                                  .dump();
+
+  const std::string work_dir = config.workspace + "/suite-kernels";
+  suite::GeneratorFactory factory = [&](int job) -> std::unique_ptr<suite::TaskGenerator> {
+    if (args.generator == "none")
+      return std::make_unique<suite::ExistingKernelGenerator>(args.target, args.kernels,
+                                                               work_dir + fmt::format("/job{}", job));
+    compiler::GenerateOptions gen;
+    gen.target = args.target;
+    gen.work_dir = config.workspace + fmt::format("/gen/job{}", job);
+    gen.tune = !args.no_tune;
+    gen.threads = args.target == "cpu" ? std::max(1, config.threads / std::max(1, args.jobs)) : 1;
+    gen.include_dir = config.include_dir;
+    return std::make_unique<suite::BuiltinGenerator>(gen);
+  };
+
+  ProgressBar bar(config.progress);
+  const bool human = !config.json;
+  auto progress = [&](const suite::SuiteProgress& p) {
+    bar.Update(fmt::format("{} ✓{} ✗{} {}", found->name, p.correct, p.failed, p.task), "tasks", p.done, p.total);
+    if (p.finished && human && !config.progress) {
+      // Without a bar (not a terminal) one line per finished task, so logs show progress.
+      std::cerr << fmt::format("[{}/{}] {} {}\n", p.done, p.total, p.result.task, suite::TaskStatusName(p.result.status));
+    }
+  };
+  g_interrupted = false;
+  auto previous = std::signal(SIGINT, OnInterrupt);
+  Result<suite::SuiteRun> run = suite::RunSuite(options, factory, progress, &g_interrupted);
+  std::signal(SIGINT, previous);
+  bar.Clear();
+  if (!run.ok()) return ReportError(run.status());
+  if (!args.html.empty())
+    if (Status s = WriteHtml(args.html, *run); !s.ok()) return ReportError(s);
+  if (config.json) {
+    std::cout << nlohmann::json{{"run", suite::ToJson(*run)}, {"metrics", suite::ToJson(suite::ComputeMetrics(run->tasks))}}.dump(2)
+              << "\n";
+  } else {
+    std::cout << suite::FormatSuiteSummary(*run);
+    if (!args.html.empty()) std::cout << "HTML report: " << args.html << "\n";
+    if (g_interrupted) std::cout << fmt::format("interrupted: resume with anvil suite run {} --resume {}\n", args.suite, run->id);
+  }
+  for (const suite::TaskResult& t : run->tasks)
+    if (t.status == suite::TaskStatus::kError) return kExitEnvironment;
+  for (const suite::TaskResult& t : run->tasks)
+    if (t.status != suite::TaskStatus::kCorrect) return kExitNotCorrect;
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddSuiteCommands(CLI::App& app, CliConfig& config, int* exit_code) {
+  CLI::App* suite = app.add_subcommand("suite", "Operator suites: list them, run one through generate, verify and bench");
+  suite->require_subcommand(1);
+  CLI::App* list = suite->add_subcommand("list", "List the suites (folders of task files under ./tasks and Anvil's tasks/)");
+  list->callback([&config, exit_code] {
+    ResolveDefaults(config);
+    *exit_code = RunList(config);
+  });
+  auto args = std::make_shared<SuiteRunArgs>();
+  CLI::App* run = suite->add_subcommand("run", "Run every task of a suite: generate, verify on every case, time");
+  run->add_option("suite", args->suite, "suite name (anvil suite list) or a folder of task files")->required();
+  run->add_option("--target", args->target, "cpu, cuda or triton")->capture_default_str();
+  run->add_option("--generator", args->generator, "builtin (the built-in compiler) or none (existing kernels)")
+      ->capture_default_str();
+  run->add_option("--jobs", args->jobs, "tasks in parallel: one worker each (GPU: one per GPU)")->capture_default_str();
+  run->add_option("--resume", args->resume, "continue suite run ID: only its unfinished tasks");
+  run->add_option("--kernels", args->kernels,
+                  "with --generator none: folder of kernels named after the tasks (default: the store's correct ones)");
+  run->add_flag("--no-tune", args->no_tune, "builtin: evaluate only the default configuration");
+  run->add_option("--html", args->html, "also write the HTML report to this file");
+  run->callback([&config, args, exit_code] {
+    ResolveDefaults(config);
+    *exit_code = RunSuiteCommand(config, *args);
+  });
+}
+
+}  // namespace anvil::cli

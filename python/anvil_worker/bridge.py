@@ -183,6 +183,25 @@ def candidate_kernel_names(module) -> List[str]:
     return sorted(set(names))
 
 
+# What the last torch.compile baseline was made for (a formula's source or a
+# module object). A worker evaluates task after task (a suite run keeps it for
+# hours); Dynamo's caches and recompile counters outlive each task, and a
+# suite run on an H200 saw the baseline fail with FailOnRecompileLimitHit, or
+# recompile inside timed trials until the worker went silent, after a worker
+# had served several tasks. Starting Dynamo afresh for each new baseline
+# keeps every task's baseline as it would be in a fresh process.
+_last_compiled_for = None
+
+
+def _fresh_dynamo_for(key):
+    import torch
+
+    global _last_compiled_for
+    if _last_compiled_for is not None and _last_compiled_for != key:
+        torch._dynamo.reset()
+    _last_compiled_for = key
+
+
 def compile_function(source: str, name: str):
     """torch.compile(fn, dynamic=False, fullgraph=True) of function `name` defined by `source`."""
     import torch
@@ -190,6 +209,7 @@ def compile_function(source: str, name: str):
     if not hasattr(torch, "compile"):
         raise UnsupportedTorch(f"torch.compile needs PyTorch >= 2.0; the worker's Python imports torch "
                                f"{torch.__version__} from {os.path.dirname(torch.__file__)}")
+    _fresh_dynamo_for(source)
     namespace = {"torch": torch, "math": math}
     exec(compile(source, f"<anvil formula {name}>", "exec"), namespace)  # our emitter's source, not a candidate's
     fn = namespace.get(name)
@@ -262,6 +282,7 @@ def compile_module(model):
     if not hasattr(torch, "compile"):
         raise UnsupportedTorch(f"torch.compile needs PyTorch >= 2.0; the worker's Python imports torch "
                                f"{torch.__version__} from {os.path.dirname(torch.__file__)}")
+    _fresh_dynamo_for(model)
     compiled = torch.compile(model, dynamic=False)
 
     def run(*inputs):

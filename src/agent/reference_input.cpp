@@ -309,10 +309,27 @@ std::string RenderModuleTask(const ModuleTaskSpec& spec) {
   for (const Bindings& b : spec.correctness) cases.push_back(TomlBindings(b, order));
   t += fmt::format("\n[correctness]\nshapes = [{}]\n", fmt::join(cases, ", "));
   t += fmt::format("\n[performance]\nshapes = [{}]\n", TomlBindings(spec.performance, order));
-  t += "\n[compare]\nmode = \"allclose\"\n"
-       "# reduction_length is unknown for a module (its code is opaque to Anvil), so it is the default, 1:\n"
-       "# the strictest tolerance. If an output element sums many values, name those dims, e.g.\n"
-       "# reduction_length = [\"K\"] for a matmul over K.\n";
+  t += "\n[compare]\nmode = \"allclose\"\n";
+  // The module's code is opaque, but an input dim that no output keeps was
+  // consumed: summed over (a matmul's K, a mean's dim) or reduced. Its size
+  // is the reduction length the tolerance policy scales with (as a
+  // formula's inferred one is); with none, the default 1 is the strictest.
+  std::vector<std::string> consumed;
+  for (const std::string& s : order) {
+    bool in_output = false;
+    for (const auto& o : spec.outputs)
+      for (const Dim& d : o.shape) in_output |= !d.is_fixed() && d.symbol() == s;
+    if (!in_output) consumed.push_back(s);
+  }
+  if (consumed.empty()) {
+    t += "# Every input dim is kept by an output: elementwise or per-row work, reduction_length 1 (the default).\n";
+  } else {
+    std::vector<std::string> quoted;
+    for (const std::string& s : consumed) quoted.push_back(TomlString(s));
+    t += "# Input dims no output keeps were reduced over: they set the tolerance's reduction length\n"
+         "# (docs/verification-policy.md). Check it for this module.\n";
+    t += fmt::format("reduction_length = [{}]\n", fmt::join(quoted, ", "));
+  }
   return t;
 }
 

@@ -4,21 +4,33 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 
 namespace anvil::cli {
 
+namespace {
+// The parsed configuration, so that an error under --json is also a JSON
+// document on stdout (scripts and agents read stdout only).
+const CliConfig* g_config = nullptr;
+}  // namespace
+
 int ReportError(const Status& status) {
   std::cerr << "anvil: error: " << status.message() << std::endl;
+  int exit_code = kExitEnvironment;
   switch (status.code()) {
     case ErrorCode::kInvalidInput:
     case ErrorCode::kNotFound:
     case ErrorCode::kUnsupported:
-      return kExitUsage;
+      exit_code = kExitUsage;
+      break;
     default:
-      return kExitEnvironment;
+      break;
   }
+  if (g_config != nullptr && g_config->json)
+    std::cout << nlohmann::json{{"error", {{"message", status.message()}, {"exit_code", exit_code}}}}.dump(2) << std::endl;
+  return exit_code;
 }
 
 }  // namespace anvil::cli
@@ -35,6 +47,7 @@ int main(int argc, char** argv) {
              "  anvil bench  examples/softmax/kernel.cpp --task examples/softmax/task.toml\n  anvil results\n"
              "Docs: README.md, docs/task-format.md, docs/formula.md, docs/verification-policy.md");
   CliConfig config;
+  g_config = &config;
   app.add_option("--workspace,-w", config.workspace, "store, build cache and scratch directory")
       ->envname("ANVIL_WORKSPACE")
       ->capture_default_str();

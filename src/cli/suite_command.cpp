@@ -58,6 +58,7 @@ struct SuiteRunArgs {
   int64_t resume = 0;
   std::string kernels;
   bool no_tune = false;
+  bool verify_only = false;
   std::string html;
 };
 
@@ -87,6 +88,7 @@ int RunSuiteCommand(const CliConfig& config, const SuiteRunArgs& args) {
   options.generator = args.generator;
   options.jobs = args.jobs;
   options.resume_id = args.resume;
+  options.verify_only = args.verify_only;
   options.store_path = config.StorePath();
   options.evaluator = EvaluatorOptionsFrom(config, args.target, EvalMode::kBench);
   options.evaluator.sanitize_tool.clear();
@@ -102,7 +104,7 @@ int RunSuiteCommand(const CliConfig& config, const SuiteRunArgs& args) {
     compiler::GenerateOptions gen;
     gen.target = args.target;
     gen.work_dir = config.workspace + fmt::format("/gen/job{}", job);
-    gen.tune = !args.no_tune;
+    gen.tune = !args.no_tune && !args.verify_only;  // tuning compares timings
     gen.threads = args.target == "cpu" ? std::max(1, config.threads / std::max(1, args.jobs)) : 1;
     gen.include_dir = config.include_dir;
     return std::make_unique<suite::BuiltinGenerator>(gen);
@@ -161,6 +163,7 @@ void AddSuiteCommands(CLI::App& app, CliConfig& config, int* exit_code) {
   run->add_option("--kernels", args->kernels,
                   "with --generator none: folder of kernels named after the tasks (default: the store's correct ones)");
   run->add_flag("--no-tune", args->no_tune, "builtin: evaluate only the default configuration");
+  run->add_flag("--verify-only", args->verify_only, "correctness only: verify every case, time nothing");
   run->add_option("--html", args->html, "also write the HTML report to this file");
   run->callback([&config, args, exit_code] {
     ResolveDefaults(config);

@@ -364,7 +364,7 @@ Result<GenerateResult> Generate(const Task& task, Store& store, Evaluator& evalu
       if (!out) return IoError(t.path + ": cannot write the generated kernel");
     }
     log(fmt::format("configuration {}/{}: {}", i + 1, space.size(), ParamsToString(t.params)));
-    ANVIL_ASSIGN_OR_RETURN(t.report, evaluator.Evaluate(task, t.path, run_id));
+    ANVIL_ASSIGN_OR_RETURN(t.report, evaluator.Evaluate(task, t.path, run_id, "builtin"));
     t.score_ns = Score(t.report);
     const bool correct = t.report.verdict == Verdict::kCorrect;
     log(fmt::format("  {}{}", VerdictName(t.report.verdict),

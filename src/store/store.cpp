@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <thread>
 #include <limits>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <system_error>
 
@@ -372,19 +373,32 @@ EvaluationRow ReadEvaluationRow(const sqlite::Statement& stmt) {
 
 Status Store::FillMedians(std::vector<EvaluationRow>& rows) const {
   ANVIL_ASSIGN_OR_RETURN(sqlite::Statement medians,
-                         Prepare("SELECT subject, median_ns FROM timings WHERE evaluation_id = ?1 "
+                         Prepare("SELECT subject, case_label, threads, median_ns FROM timings WHERE evaluation_id = ?1 "
                                  "AND subject IN ('candidate', 'eager')",
                                  "reading timings for evaluation summaries"));
   for (EvaluationRow& row : rows) {
     medians.Reset();
     medians.Bind(1, row.id);
-    std::vector<double> candidate, eager;
+    // Per (case label, threads): the candidate's and eager's median.
+    std::map<std::pair<std::string, int64_t>, std::pair<std::optional<double>, std::optional<double>>> by_case;
     while (true) {
       ANVIL_ASSIGN_OR_RETURN(bool has_row, medians.Step());
       if (!has_row) break;
-      (medians.ColumnText(0) == "candidate" ? candidate : eager).push_back(medians.ColumnDouble(1));
+      auto& entry = by_case[{medians.ColumnText(1), medians.ColumnInt64(2)}];
+      (medians.ColumnText(0) == "candidate" ? entry.first : entry.second) = medians.ColumnDouble(3);
     }
-    row.candidate_median_ns = GeometricMean(candidate);
+    // Both means over the cases timed for both, so that their ratio is the
+    // speedup even when eager could not run some case; without any such
+    // case, the candidate's over all of its cases and no eager mean.
+    std::vector<double> candidate, eager, candidate_all;
+    for (const auto& [key, medians_of] : by_case) {
+      if (medians_of.first) candidate_all.push_back(*medians_of.first);
+      if (medians_of.first && medians_of.second) {
+        candidate.push_back(*medians_of.first);
+        eager.push_back(*medians_of.second);
+      }
+    }
+    row.candidate_median_ns = GeometricMean(candidate.empty() ? candidate_all : candidate);
     row.eager_median_ns = GeometricMean(eager);
   }
   return Status::Ok();

@@ -86,9 +86,11 @@ struct EvaluationRow {
   std::string detail_json;      // "" when none was recorded (or not finished)
   int cases_total = 0, cases_passed = 0;
   std::string started_at, finished_at;  // ISO-8601 UTC; finished_at "" while running
-  // Geometric mean of median_ns over every timing row of the evaluation whose
-  // subject is 'candidate' (resp. 'eager'): one row per case label and thread
-  // count. nullopt when the evaluation recorded no such timing.
+  // Geometric means of median_ns of the 'candidate' and 'eager' timing rows
+  // (one row per case label and thread count), both over the cases timed for
+  // both, so that eager / candidate is the speedup even where eager could not
+  // run a case. Without such a case: the candidate's over all its rows and no
+  // eager mean; nullopt when there is no timing at all.
   std::optional<double> candidate_median_ns, eager_median_ns;
 };
 

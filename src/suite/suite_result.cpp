@@ -63,30 +63,32 @@ std::optional<double> CaseTiming::SpeedupEager() const { return Ratio(eager_ns, 
 std::optional<double> CaseTiming::SpeedupCompiled() const { return Ratio(compiled_ns, candidate_ns); }
 std::optional<double> CaseTiming::SolFraction() const { return Ratio(speed_of_light_ns, candidate_ns); }
 
+nlohmann::json ToJson(const TaskResult& t) {
+  nlohmann::json timings = nlohmann::json::array();
+  for (const CaseTiming& c : t.timings) {
+    nlohmann::json cj = {{"label", c.label}, {"dtype", c.dtype}, {"candidate_ns", c.candidate_ns}};
+    PutOptional(cj, "eager_ns", c.eager_ns);
+    PutOptional(cj, "compiled_ns", c.compiled_ns);
+    PutOptional(cj, "speed_of_light_ns", c.speed_of_light_ns);
+    PutOptional(cj, "min_bytes", c.min_bytes);
+    PutOptional(cj, "flops", c.flops);
+    timings.push_back(std::move(cj));
+  }
+  return {{"task", t.task},
+          {"op", t.op},
+          {"dtypes", t.dtypes},
+          {"status", TaskStatusName(t.status)},
+          {"verdict", t.verdict},
+          {"reason", t.reason},
+          {"evaluation_id", t.evaluation_id},
+          {"timings", std::move(timings)},
+          {"seconds", t.seconds},
+          {"tokens", t.tokens}};
+}
+
 nlohmann::json ToJson(const SuiteRun& run) {
   nlohmann::json tasks = nlohmann::json::array();
-  for (const TaskResult& t : run.tasks) {
-    nlohmann::json timings = nlohmann::json::array();
-    for (const CaseTiming& c : t.timings) {
-      nlohmann::json cj = {{"label", c.label}, {"dtype", c.dtype}, {"candidate_ns", c.candidate_ns}};
-      PutOptional(cj, "eager_ns", c.eager_ns);
-      PutOptional(cj, "compiled_ns", c.compiled_ns);
-      PutOptional(cj, "speed_of_light_ns", c.speed_of_light_ns);
-      PutOptional(cj, "min_bytes", c.min_bytes);
-      PutOptional(cj, "flops", c.flops);
-      timings.push_back(std::move(cj));
-    }
-    tasks.push_back({{"task", t.task},
-                     {"op", t.op},
-                     {"dtypes", t.dtypes},
-                     {"status", TaskStatusName(t.status)},
-                     {"verdict", t.verdict},
-                     {"reason", t.reason},
-                     {"evaluation_id", t.evaluation_id},
-                     {"timings", std::move(timings)},
-                     {"seconds", t.seconds},
-                     {"tokens", t.tokens}});
-  }
+  for (const TaskResult& t : run.tasks) tasks.push_back(ToJson(t));
   return {{"id", run.id},
           {"suite", run.suite},
           {"target", run.target},
@@ -96,6 +98,36 @@ nlohmann::json ToJson(const SuiteRun& run) {
           {"started_at", run.started_at},
           {"finished_at", run.finished_at},
           {"tasks", std::move(tasks)}};
+}
+
+Result<TaskResult> TaskResultFromJson(const nlohmann::json& tj) {
+  if (!tj.is_object()) return ProtocolError("suite run JSON: a task result must be an object");
+  TaskResult t;
+  ANVIL_ASSIGN_OR_RETURN(t.task, Get<std::string>(tj, "task"));
+  ANVIL_ASSIGN_OR_RETURN(t.op, Get<std::string>(tj, "op"));
+  ANVIL_ASSIGN_OR_RETURN(t.dtypes, Get<std::vector<std::string>>(tj, "dtypes"));
+  ANVIL_ASSIGN_OR_RETURN(std::string status, Get<std::string>(tj, "status"));
+  ANVIL_ASSIGN_OR_RETURN(t.status, ParseTaskStatus(status));
+  ANVIL_ASSIGN_OR_RETURN(t.verdict, Get<std::string>(tj, "verdict"));
+  ANVIL_ASSIGN_OR_RETURN(t.reason, Get<std::string>(tj, "reason"));
+  ANVIL_ASSIGN_OR_RETURN(t.evaluation_id, Get<int64_t>(tj, "evaluation_id"));
+  ANVIL_ASSIGN_OR_RETURN(t.seconds, Get<double>(tj, "seconds"));
+  ANVIL_ASSIGN_OR_RETURN(t.tokens, Get<long long>(tj, "tokens"));
+  ANVIL_ASSIGN_OR_RETURN(nlohmann::json timings, Get<nlohmann::json>(tj, "timings"));
+  if (!timings.is_array()) return ProtocolError("suite run JSON: 'timings' must be an array");
+  for (const nlohmann::json& cj : timings) {
+    CaseTiming c;
+    ANVIL_ASSIGN_OR_RETURN(c.label, Get<std::string>(cj, "label"));
+    ANVIL_ASSIGN_OR_RETURN(c.dtype, Get<std::string>(cj, "dtype"));
+    ANVIL_ASSIGN_OR_RETURN(c.candidate_ns, Get<double>(cj, "candidate_ns"));
+    ANVIL_ASSIGN_OR_RETURN(c.eager_ns, GetOptional(cj, "eager_ns"));
+    ANVIL_ASSIGN_OR_RETURN(c.compiled_ns, GetOptional(cj, "compiled_ns"));
+    ANVIL_ASSIGN_OR_RETURN(c.speed_of_light_ns, GetOptional(cj, "speed_of_light_ns"));
+    ANVIL_ASSIGN_OR_RETURN(c.min_bytes, GetOptional(cj, "min_bytes"));
+    ANVIL_ASSIGN_OR_RETURN(c.flops, GetOptional(cj, "flops"));
+    t.timings.push_back(std::move(c));
+  }
+  return t;
 }
 
 Result<SuiteRun> SuiteRunFromJson(const nlohmann::json& j) {
@@ -112,31 +144,7 @@ Result<SuiteRun> SuiteRunFromJson(const nlohmann::json& j) {
   ANVIL_ASSIGN_OR_RETURN(nlohmann::json tasks, Get<nlohmann::json>(j, "tasks"));
   if (!tasks.is_array()) return ProtocolError("suite run JSON: 'tasks' must be an array");
   for (const nlohmann::json& tj : tasks) {
-    TaskResult t;
-    ANVIL_ASSIGN_OR_RETURN(t.task, Get<std::string>(tj, "task"));
-    ANVIL_ASSIGN_OR_RETURN(t.op, Get<std::string>(tj, "op"));
-    ANVIL_ASSIGN_OR_RETURN(t.dtypes, Get<std::vector<std::string>>(tj, "dtypes"));
-    ANVIL_ASSIGN_OR_RETURN(std::string status, Get<std::string>(tj, "status"));
-    ANVIL_ASSIGN_OR_RETURN(t.status, ParseTaskStatus(status));
-    ANVIL_ASSIGN_OR_RETURN(t.verdict, Get<std::string>(tj, "verdict"));
-    ANVIL_ASSIGN_OR_RETURN(t.reason, Get<std::string>(tj, "reason"));
-    ANVIL_ASSIGN_OR_RETURN(t.evaluation_id, Get<int64_t>(tj, "evaluation_id"));
-    ANVIL_ASSIGN_OR_RETURN(t.seconds, Get<double>(tj, "seconds"));
-    ANVIL_ASSIGN_OR_RETURN(t.tokens, Get<long long>(tj, "tokens"));
-    ANVIL_ASSIGN_OR_RETURN(nlohmann::json timings, Get<nlohmann::json>(tj, "timings"));
-    if (!timings.is_array()) return ProtocolError("suite run JSON: 'timings' must be an array");
-    for (const nlohmann::json& cj : timings) {
-      CaseTiming c;
-      ANVIL_ASSIGN_OR_RETURN(c.label, Get<std::string>(cj, "label"));
-      ANVIL_ASSIGN_OR_RETURN(c.dtype, Get<std::string>(cj, "dtype"));
-      ANVIL_ASSIGN_OR_RETURN(c.candidate_ns, Get<double>(cj, "candidate_ns"));
-      ANVIL_ASSIGN_OR_RETURN(c.eager_ns, GetOptional(cj, "eager_ns"));
-      ANVIL_ASSIGN_OR_RETURN(c.compiled_ns, GetOptional(cj, "compiled_ns"));
-      ANVIL_ASSIGN_OR_RETURN(c.speed_of_light_ns, GetOptional(cj, "speed_of_light_ns"));
-      ANVIL_ASSIGN_OR_RETURN(c.min_bytes, GetOptional(cj, "min_bytes"));
-      ANVIL_ASSIGN_OR_RETURN(c.flops, GetOptional(cj, "flops"));
-      t.timings.push_back(std::move(c));
-    }
+    ANVIL_ASSIGN_OR_RETURN(TaskResult t, TaskResultFromJson(tj));
     run.tasks.push_back(std::move(t));
   }
   return run;

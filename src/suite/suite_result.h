@@ -73,6 +73,9 @@ struct SuiteRun {
   std::vector<TaskResult> tasks;
 };
 
+nlohmann::json ToJson(const TaskResult& task);
+// kProtocol for a document that is not a task result (missing field, wrong type).
+Result<TaskResult> TaskResultFromJson(const nlohmann::json& j);
 nlohmann::json ToJson(const SuiteRun& run);
 // kProtocol for a document that is not a suite run (missing field, wrong type).
 Result<SuiteRun> SuiteRunFromJson(const nlohmann::json& j);

@@ -29,7 +29,7 @@ bool IsFinal(TaskStatus s) { return s != TaskStatus::kError && s != TaskStatus::
 // exceptions become an 'error' result naming what failed.
 TaskResult RunTask(const std::string& task_file, TaskGenerator& generator, Store& store,
                    std::map<EvalMode, std::unique_ptr<Evaluator>>& evaluators, const EvaluatorOptions& base,
-                   int64_t run_id) {
+                   bool verify_only, int64_t run_id) {
   const auto start = std::chrono::steady_clock::now();
   TaskResult result;
   result.task = std::filesystem::path(task_file).stem().string();
@@ -45,7 +45,7 @@ TaskResult RunTask(const std::string& task_file, TaskGenerator& generator, Store
     result.task = task->name;
     result.op = OpName(task->name);
     result.dtypes = TaskDtypes(*task);
-    const EvalMode mode = task->performance.shapes.empty() ? EvalMode::kVerify : EvalMode::kBench;
+    const EvalMode mode = verify_only || task->performance.shapes.empty() ? EvalMode::kVerify : EvalMode::kBench;
     std::unique_ptr<Evaluator>& evaluator = evaluators[mode];
     if (!evaluator) {
       EvaluatorOptions options = base;
@@ -105,10 +105,8 @@ Result<SuiteRun> LoadSuiteRun(Store& store, int64_t id) {
       }
     }();
     if (!j.ok()) return j.status();
-    nlohmann::json doc = {{"id", id}, {"suite", ""}, {"target", ""}, {"generator", ""}, {"device", ""}, {"software", ""},
-                          {"started_at", ""}, {"finished_at", ""}, {"tasks", nlohmann::json::array({*j})}};
-    ANVIL_ASSIGN_OR_RETURN(SuiteRun one, SuiteRunFromJson(doc));
-    by_path[r.task_path] = std::move(one.tasks[0]);
+    ANVIL_ASSIGN_OR_RETURN(TaskResult task, TaskResultFromJson(*j));
+    by_path[r.task_path] = std::move(task);
   }
   // Suite order from the recorded task list; tasks not reached are pending.
   std::vector<std::string> files;
@@ -163,7 +161,8 @@ Result<SuiteRun> RunSuite(const SuiteRunOptions& options, const GeneratorFactory
     row.suite = options.suite;
     row.target = options.target;
     row.generator = options.generator;
-    row.options_json = nlohmann::json{{"task_files", files}, {"jobs", options.jobs}}.dump();
+    row.options_json =
+        nlohmann::json{{"task_files", files}, {"jobs", options.jobs}, {"verify_only", options.verify_only}}.dump();
     ANVIL_ASSIGN_OR_RETURN(suite_id, store->BeginSuiteRun(row));
   }
 
@@ -207,7 +206,7 @@ Result<SuiteRun> RunSuite(const SuiteRunOptions& options, const GeneratorFactory
         started.finished = false;
         if (progress) progress(started);
       }
-      TaskResult result = RunTask(file, *generator, **job_store, evaluators, base, run_id);
+      TaskResult result = RunTask(file, *generator, **job_store, evaluators, base, options.verify_only, run_id);
       if (!device_recorded && !evaluators.empty()) {
         Result<nlohmann::json> device = evaluators.begin()->second->Device();
         std::lock_guard<std::mutex> lock(mu);
@@ -221,8 +220,7 @@ Result<SuiteRun> RunSuite(const SuiteRunOptions& options, const GeneratorFactory
       row.task_name = result.task;
       row.task_path = file;
       row.status = TaskStatusName(result.status);
-      nlohmann::json doc = ToJson(SuiteRun{.tasks = {result}});
-      row.result_json = doc["tasks"][0].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      row.result_json = ToJson(result).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       Status recorded = (*job_store)->PutSuiteTask(row);
       std::lock_guard<std::mutex> lock(mu);
       if (!recorded.ok()) {

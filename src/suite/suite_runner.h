@@ -37,6 +37,7 @@ struct SuiteRunOptions {
   int64_t resume_id = 0;                 // 0: a new suite run
   std::string store_path;
   EvaluatorOptions evaluator;            // mode is chosen per task (bench when it has performance shapes)
+  bool verify_only = false;              // correctness only: no task is timed
   std::string command_args_json = "{}";  // the CLI arguments, for the runs table
 };
 

@@ -133,8 +133,14 @@ TEST(ReferenceInput, TheRenderedTaskLoadsWithAttributesOutputsAndCases) {
   EXPECT_EQ(ShapeToString(*task->outputs[0].shape), "[B, 1]");
   EXPECT_EQ(task->correctness.shapes.size(), 2u);
   EXPECT_EQ(task->performance.shapes[0].at("N"), 16384);
-  EXPECT_FALSE(task->compare.reduction_dims.has_value());
-  EXPECT_NE(text.find("reduction_length is unknown for a module"), std::string::npos);
+  // N is in the input and in no output: the module reduced over it.
+  ASSERT_TRUE(task->compare.reduction_dims.has_value());
+  EXPECT_EQ(ShapeToString(*task->compare.reduction_dims), "[N]");
+  // With every input dim kept by an output, the default (1) stays.
+  spec.outputs = {{"out", "f32", {Dim::Symbol("B"), Dim::Symbol("N")}}};
+  Result<Task> elementwise = ParseTask(RenderModuleTask(spec), dir + "/task.toml");
+  ASSERT_TRUE(elementwise.ok()) << elementwise.status().message();
+  EXPECT_FALSE(elementwise->compare.reduction_dims.has_value());
   std::filesystem::remove_all(dir);
 }
 
@@ -164,6 +170,8 @@ TEST(ReferenceInputPython, MatmulKeepsItsThreeSymbolsAndSizes) {
   EXPECT_EQ(ShapeToString(task->inputs[1].shape), "[K, N]");
   EXPECT_EQ(ShapeToString(*task->outputs[0].shape), "[M, N]");
   EXPECT_EQ(task->performance.shapes[0], (Bindings{{"M", 1024}, {"K", 4096}, {"N", 2048}}));
+  ASSERT_TRUE(task->compare.reduction_dims.has_value());  // K is summed over
+  EXPECT_EQ(ShapeToString(*task->compare.reduction_dims), "[K]");
   EXPECT_GE(task->correctness.shapes.size(), 3u);
   EXPECT_TRUE(std::filesystem::path(task->module->path).is_absolute());
 }

@@ -20,6 +20,7 @@
 #include "cli/report_format.h"
 #include "compiler/generate.h"
 #include "formula/parser.h"
+#include "task/performance_shapes.h"
 #include "task/task_file.h"
 #include "util/hash.h"
 
@@ -169,23 +170,7 @@ Result<std::string> SynthesizeTask(const GenArgs& a) {
 
 Result<std::string> WithPerformanceShape(const std::string& path, const std::string& perf) {
   ANVIL_ASSIGN_OR_RETURN(Bindings b, ParseBindings(perf));
-  toml::table root;
-  try {
-    root = toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    return InvalidInput(fmt::format("{}: {}", path, e.description()));
-  }
-  toml::table shape;
-  for (const auto& [k, v] : b) shape.insert(k, v);
-  toml::table* performance = root["performance"].as_table();
-  if (performance == nullptr) {
-    root.insert("performance", toml::table{{"shapes", toml::array{shape}}});
-  } else {
-    performance->insert_or_assign("shapes", toml::array{shape});
-  }
-  std::stringstream out;
-  out << root << "\n";
-  return out.str();
+  return WithPerformanceShapes(path, {b});
 }
 
 int RunGen(const CliConfig& config, const GenArgs& args, const AgentGenArgs& agent) {
@@ -205,6 +190,7 @@ int RunGen(const CliConfig& config, const GenArgs& args, const AgentGenArgs& age
     auto text = WithPerformanceShape(args.task_path, args.perf);
     if (!text.ok()) return ReportError(text.status());
     task = ParseTask(*text, args.task_path);
+    if (task.ok()) task->source_path = args.task_path;
   } else if (!args.task_path.empty()) {
     task = LoadTaskFile(args.task_path);
   } else {

@@ -59,6 +59,7 @@ struct SuiteRunArgs {
   std::string kernels;
   bool no_tune = false;
   bool verify_only = false;
+  int64_t perf_scale = 1;
   std::string html;
 };
 
@@ -89,11 +90,14 @@ int RunSuiteCommand(const CliConfig& config, const SuiteRunArgs& args) {
   options.jobs = args.jobs;
   options.resume_id = args.resume;
   options.verify_only = args.verify_only;
+  if (args.perf_scale < 1) return ReportError(InvalidInput("--perf-scale must be at least 1"));
+  options.perf_divisor = args.perf_scale;
   options.store_path = config.StorePath();
   options.evaluator = EvaluatorOptionsFrom(config, args.target, EvalMode::kBench);
   options.evaluator.sanitize_tool.clear();
   options.command_args_json = nlohmann::json{{"suite", found->dir}, {"target", args.target}, {"generator", args.generator},
-                                             {"jobs", args.jobs}, {"resume", args.resume}}
+                                             {"jobs", args.jobs}, {"resume", args.resume},
+                                             {"perf_scale", args.perf_scale}}
                                   .dump();
 
   const std::string work_dir = config.workspace + "/suite-kernels";
@@ -164,6 +168,8 @@ void AddSuiteCommands(CLI::App& app, CliConfig& config, int* exit_code) {
                   "with --generator none: folder of kernels named after the tasks (default: the store's correct ones)");
   run->add_flag("--no-tune", args->no_tune, "builtin: evaluate only the default configuration");
   run->add_flag("--verify-only", args->verify_only, "correctness only: verify every case, time nothing");
+  run->add_option("--perf-scale", args->perf_scale,
+                  "divide every performance size by this (4: 4096x4096 -> 1024x1024), e.g. to time GPU-sized suites on a CPU");
   run->add_option("--html", args->html, "also write the HTML report to this file");
   run->callback([&config, args, exit_code] {
     ResolveDefaults(config);

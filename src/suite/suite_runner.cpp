@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "suite/task_result_from_report.h"
+#include "task/performance_shapes.h"
 #include "task/task_file.h"
 
 namespace anvil::suite {
@@ -29,14 +30,21 @@ bool IsFinal(TaskStatus s) { return s != TaskStatus::kError && s != TaskStatus::
 // exceptions become an 'error' result naming what failed.
 TaskResult RunTask(const std::string& task_file, TaskGenerator& generator, Store& store,
                    std::map<EvalMode, std::unique_ptr<Evaluator>>& evaluators, const EvaluatorOptions& base,
-                   bool verify_only, int64_t run_id) {
+                   bool verify_only, int64_t perf_divisor, int64_t run_id) {
   const auto start = std::chrono::steady_clock::now();
   TaskResult result;
   result.task = std::filesystem::path(task_file).stem().string();
   result.op = OpName(result.task);
   result.status = TaskStatus::kError;
   try {
-    Result<Task> task = LoadTaskFile(task_file);
+    Result<Task> task = InvalidInput("not loaded");
+    if (perf_divisor > 1) {
+      Result<std::string> text = WithScaledPerformanceShapes(task_file, perf_divisor);
+      task = text.ok() ? ParseTask(*text, task_file) : Result<Task>(text.status());
+      if (task.ok()) task->source_path = task_file;  // as LoadTaskFile does: kernels are found by the file's name
+    } else {
+      task = LoadTaskFile(task_file);
+    }
     if (!task.ok()) {
       result.reason = task.status().message();
       result.seconds = SecondsSince(start);
@@ -162,7 +170,9 @@ Result<SuiteRun> RunSuite(const SuiteRunOptions& options, const GeneratorFactory
     row.target = options.target;
     row.generator = options.generator;
     row.options_json =
-        nlohmann::json{{"task_files", files}, {"jobs", options.jobs}, {"verify_only", options.verify_only}}.dump();
+        nlohmann::json{{"task_files", files}, {"jobs", options.jobs}, {"verify_only", options.verify_only},
+                       {"perf_divisor", options.perf_divisor}}
+            .dump();
     ANVIL_ASSIGN_OR_RETURN(suite_id, store->BeginSuiteRun(row));
   }
 
@@ -206,7 +216,8 @@ Result<SuiteRun> RunSuite(const SuiteRunOptions& options, const GeneratorFactory
         started.finished = false;
         if (progress) progress(started);
       }
-      TaskResult result = RunTask(file, *generator, **job_store, evaluators, base, options.verify_only, run_id);
+      TaskResult result = RunTask(file, *generator, **job_store, evaluators, base, options.verify_only,
+                                  options.perf_divisor, run_id);
       if (!device_recorded && !evaluators.empty()) {
         Result<nlohmann::json> device = evaluators.begin()->second->Device();
         std::lock_guard<std::mutex> lock(mu);

@@ -38,6 +38,7 @@ struct SuiteRunOptions {
   std::string store_path;
   EvaluatorOptions evaluator;            // mode is chosen per task (bench when it has performance shapes)
   bool verify_only = false;              // correctness only: no task is timed
+  int64_t perf_divisor = 1;              // every performance size divided by this (task/performance_shapes.h)
   std::string command_args_json = "{}";  // the CLI arguments, for the runs table
 };
 

@@ -58,7 +58,7 @@ TEST(SuiteRun, EveryKindOfKernelEndsInItsOwnStatus) {
   CliWorkspace ws;
   MixedSuite s = WriteMixedSuite(ws.dir());
   CliRun run = ws.Run({"--json", "--timeout", "3", "suite", "run", s.suite_dir, "--generator", "none", "--kernels",
-                       s.kernels_dir, "--html", ws.dir() + "/report.html"});
+                       s.kernels_dir, "--html", ws.dir() + "/report.html", "--perf-scale", "2"});
   EXPECT_EQ(run.exit_code, 1) << run.output;  // some tasks are not correct
   ASSERT_TRUE(run.json.contains("run")) << run.output;
   auto status = StatusByOp(run.json["run"]);
@@ -78,6 +78,8 @@ TEST(SuiteRun, EveryKindOfKernelEndsInItsOwnStatus) {
       ASSERT_FALSE(t["timings"].empty());
       EXPECT_GT(t["timings"][0]["candidate_ns"].get<double>(), 0);
       EXPECT_TRUE(t["timings"][0].contains("eager_ns"));
+      // --perf-scale 2: the 64x64 performance shape was timed at 32x32.
+      EXPECT_NE(t["timings"][0]["label"].get<std::string>().find("C=32, R=32"), std::string::npos) << t.dump();
     }
   const auto& m = run.json["metrics"];
   EXPECT_EQ(m["tasks"], 6);

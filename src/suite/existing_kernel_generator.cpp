@@ -4,21 +4,18 @@
 
 #include <fmt/format.h>
 
+#include "compiler/emit.h"
 #include "util/subprocess.h"
 
 namespace anvil::suite {
-
-std::string KernelExtension(const std::string& target) {
-  if (target == "cuda") return ".cu";
-  if (target == "triton") return ".py";
-  return ".cpp";
-}
 
 Result<GeneratedKernel> ExistingKernelGenerator::Generate(const Task& task, Store& store, Evaluator& evaluator,
                                                           int64_t run_id) {
   namespace fs = std::filesystem;
   GeneratedKernel out;
-  const std::string ext = KernelExtension(target_);
+  const compiler::Backend* backend = compiler::FindBackend(target_);
+  if (backend == nullptr) return InvalidInput("unknown target " + target_ + " (cpu, cuda or triton)");
+  const std::string& ext = backend->extension;
   std::string path;
   if (!kernels_dir_.empty()) {
     std::vector<std::string> names;

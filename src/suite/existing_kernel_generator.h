@@ -27,7 +27,4 @@ class ExistingKernelGenerator : public TaskGenerator {
   std::string target_, kernels_dir_, work_dir_;
 };
 
-// ".cpp", ".cu" or ".py" for cpu, cuda, triton.
-std::string KernelExtension(const std::string& target);
-
 }  // namespace anvil::suite

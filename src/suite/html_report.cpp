@@ -9,13 +9,10 @@
 #include <fmt/format.h>
 
 #include "suite/metrics.h"
+#include "suite/number_format.h"
 
 namespace anvil::suite {
 namespace {
-
-std::string Percent(double fraction) { return fmt::format("{:.1f}%", 100 * fraction); }
-
-std::string Speedup(const std::optional<double>& s) { return s ? fmt::format("{:.2f}x", *s) : "–"; }
 
 std::string Seconds(double s) {
   if (s < 120) return fmt::format("{:.1f} s", s);
@@ -151,8 +148,8 @@ std::string FastTable(const SuiteMetrics& m) {
   for (const auto& [name, b] : {std::pair<const char*, const BaselineMetrics&>{"PyTorch eager", m.eager},
                                 std::pair<const char*, const BaselineMetrics&>{"torch.compile", m.compiled}}) {
     o << "<tr><td>" << name << "</td>";
-    for (double p : FastThresholds()) o << "<td>" << Percent(b.fast_p.at(p)) << "</td>";
-    o << "<td>" << Speedup(b.geomean_speedup) << "</td><td>" << b.timed_tasks << "</td></tr>";
+    for (double p : FastThresholds()) o << "<td>" << FormatPercent(b.fast_p.at(p)) << "</td>";
+    o << "<td>" << FormatSpeedup(b.geomean_speedup) << "</td><td>" << b.timed_tasks << "</td></tr>";
   }
   o << "</table>";
   return o.str();
@@ -164,8 +161,8 @@ std::string DtypeTable(const SuiteRun& run) {
        "<th>fast_1 (eager)</th><th>geomean vs eager</th><th>geomean vs torch.compile</th></tr>";
   for (const auto& [dtype, m] : MetricsByDtype(run.tasks))
     o << fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", HtmlEscape(dtype), m.tasks,
-                     Percent(m.correctness_rate), Percent(m.eager.fast_p.at(1.0)), Speedup(m.eager.geomean_speedup),
-                     Speedup(m.compiled.geomean_speedup));
+                     FormatPercent(m.correctness_rate), FormatPercent(m.eager.fast_p.at(1.0)), FormatSpeedup(m.eager.geomean_speedup),
+                     FormatSpeedup(m.compiled.geomean_speedup));
   o << "</table>";
   return o.str();
 }
@@ -188,9 +185,9 @@ std::string TaskTable(const SuiteRun& run) {
         "<tr><td>{}</td><td style=\"color:{}\">{}</td><td>{}</td><td data-v=\"{}\">{}</td><td data-v=\"{}\">{}</td>"
         "<td data-v=\"{}\">{}</td><td data-v=\"{}\">{:.1f}</td><td data-v=\"{}\">{}</td><td data-v=\"{}\">{}</td><td>{}</td></tr>",
         HtmlEscape(t.op), StatusColour(t.status), TaskStatusName(t.status), HtmlEscape(t.verdict), eager.value_or(-1),
-        Speedup(eager), compiled.value_or(-1), Speedup(compiled), sol_median.value_or(-1),
-        sol_median ? Percent(*sol_median) : "–", t.seconds, t.seconds, t.tokens, t.tokens, t.evaluation_id,
-        t.evaluation_id > 0 ? std::to_string(t.evaluation_id) : "–", HtmlEscape(t.reason));
+        FormatSpeedup(eager), compiled.value_or(-1), FormatSpeedup(compiled), sol_median.value_or(-1),
+        sol_median ? FormatPercent(*sol_median) : "-", t.seconds, t.seconds, t.tokens, t.tokens, t.evaluation_id,
+        t.evaluation_id > 0 ? std::to_string(t.evaluation_id) : "-", HtmlEscape(t.reason));
   }
   o << "</tbody></table>";
   return o.str();
@@ -270,11 +267,11 @@ std::string RenderHtmlReport(const SuiteRun& run) {
     o << fmt::format("<div class=\"card\" id=\"{}\"><div class=\"v\">{}</div><div class=\"k\">{}</div></div>", id, value, key);
   };
   card("card-tasks", std::to_string(m.tasks), "tasks");
-  card("card-correct", Percent(m.correctness_rate), "correct (fast_0)");
-  card("card-build", Percent(m.build_rate), "built");
-  card("card-eager", Speedup(m.eager.geomean_speedup), "geomean vs eager");
-  card("card-compiled", Speedup(m.compiled.geomean_speedup), "geomean vs torch.compile");
-  card("card-sol", m.median_sol_fraction ? Percent(*m.median_sol_fraction) : "–", "median speed of light");
+  card("card-correct", FormatPercent(m.correctness_rate), "correct (fast_0)");
+  card("card-build", FormatPercent(m.build_rate), "built");
+  card("card-eager", FormatSpeedup(m.eager.geomean_speedup), "geomean vs eager");
+  card("card-compiled", FormatSpeedup(m.compiled.geomean_speedup), "geomean vs torch.compile");
+  card("card-sol", m.median_sol_fraction ? FormatPercent(*m.median_sol_fraction) : "-", "median speed of light");
   card("card-time", Seconds(m.seconds), "time");
   card("card-tokens", std::to_string(m.tokens), "LLM tokens");
   o << "</div>\n";

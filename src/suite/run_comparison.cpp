@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "suite/number_format.h"
+
 namespace anvil::suite {
 namespace {
 
@@ -16,10 +18,6 @@ int Order(const std::string& change) {
   auto it = kOrder.find(change);
   return it == kOrder.end() ? 7 : it->second;
 }
-
-std::string Speedup(const std::optional<double>& s) { return s ? fmt::format("{:.2f}x", *s) : "–"; }
-
-std::string Fraction(double f) { return fmt::format("{:.1f}%", 100 * f); }
 
 }  // namespace
 
@@ -69,12 +67,12 @@ std::string FormatComparison(const RunComparison& c) {
     o << fmt::format("{:<28} {:>12} {:>12}\n", name, a, b);
   };
   row("tasks", std::to_string(c.before.tasks), std::to_string(c.after.tasks));
-  row("correct (fast_0)", Fraction(c.before.correctness_rate), Fraction(c.after.correctness_rate));
-  row("built", Fraction(c.before.build_rate), Fraction(c.after.build_rate));
+  row("correct (fast_0)", FormatPercent(c.before.correctness_rate), FormatPercent(c.after.correctness_rate));
+  row("built", FormatPercent(c.before.build_rate), FormatPercent(c.after.build_rate));
   for (double p : FastThresholds())
-    if (p > 0) row(FastName(p) + " (eager)", Fraction(c.before.eager.fast_p.at(p)), Fraction(c.after.eager.fast_p.at(p)));
-  row("geomean vs eager", Speedup(c.before.eager.geomean_speedup), Speedup(c.after.eager.geomean_speedup));
-  row("geomean vs torch.compile", Speedup(c.before.compiled.geomean_speedup), Speedup(c.after.compiled.geomean_speedup));
+    if (p > 0) row(FastName(p) + " (eager)", FormatPercent(c.before.eager.fast_p.at(p)), FormatPercent(c.after.eager.fast_p.at(p)));
+  row("geomean vs eager", FormatSpeedup(c.before.eager.geomean_speedup), FormatSpeedup(c.after.eager.geomean_speedup));
+  row("geomean vs torch.compile", FormatSpeedup(c.before.compiled.geomean_speedup), FormatSpeedup(c.after.compiled.geomean_speedup));
   std::map<std::string, int> counts;
   for (const TaskChange& ch : c.changes) counts[ch.change]++;
   o << fmt::format("\nchanges (speed changes beyond ±{:.0f}%): ", 100 * c.threshold);
@@ -87,8 +85,8 @@ std::string FormatComparison(const RunComparison& c) {
   for (const TaskChange& ch : c.changes) {
     if (ch.change == "same") continue;
     o << fmt::format("  {:<8} {:<32} {:>12} -> {:<12} {} -> {}\n", ch.change, ch.op,
-                     ch.before ? TaskStatusName(*ch.before) : "–", ch.after ? TaskStatusName(*ch.after) : "–",
-                     Speedup(ch.speedup_before), Speedup(ch.speedup_after));
+                     ch.before ? TaskStatusName(*ch.before) : "-", ch.after ? TaskStatusName(*ch.after) : "-",
+                     FormatSpeedup(ch.speedup_before), FormatSpeedup(ch.speedup_after));
   }
   return o.str();
 }

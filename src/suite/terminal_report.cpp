@@ -5,12 +5,10 @@
 #include <fmt/format.h>
 
 #include "suite/metrics.h"
+#include "suite/number_format.h"
 
 namespace anvil::suite {
 namespace {
-
-std::string Speedup(const std::optional<double>& s) { return s ? fmt::format("{:.2f}x", *s) : "-"; }
-std::string Percent(double f) { return fmt::format("{:.1f}%", 100 * f); }
 
 // The first line of a reason, cut to fit a terminal row.
 std::string Short(const std::string& reason, size_t width = 70) {
@@ -34,8 +32,8 @@ std::string FormatSuiteSummary(const SuiteRun& run) {
     const auto sol_median = Median(sol);
     std::string status = TaskStatusName(t.status);
     if (!t.verdict.empty() && t.status != TaskStatus::kCorrect) status += " (" + t.verdict + ")";
-    o << fmt::format("{:<24} {:<28} {:>8}  {:>10}  {:>14}", t.op, status, Speedup(TaskSpeedupEager(t)),
-                     Speedup(TaskSpeedupCompiled(t)), sol_median ? Percent(*sol_median) : "-");
+    o << fmt::format("{:<24} {:<28} {:>8}  {:>10}  {:>14}", t.op, status, FormatSpeedup(TaskSpeedupEager(t)),
+                     FormatSpeedup(TaskSpeedupCompiled(t)), sol_median ? FormatPercent(*sol_median) : "-");
     if (t.status != TaskStatus::kCorrect && !t.reason.empty()) o << "  " << Short(t.reason);
     o << "\n";
   }
@@ -45,16 +43,16 @@ std::string FormatSuiteSummary(const SuiteRun& run) {
     o << (first ? "" : ", ") << n << " " << status;
     first = false;
   }
-  o << fmt::format("\ncorrect {}   built {}   time {:.0f} s   tokens {}\n", Percent(m.correctness_rate),
-                   Percent(m.build_rate), m.seconds, m.tokens);
+  o << fmt::format("\ncorrect {}   built {}   time {:.0f} s   tokens {}\n", FormatPercent(m.correctness_rate),
+                   FormatPercent(m.build_rate), m.seconds, m.tokens);
   for (const auto& [name, b] : {std::pair<const char*, const BaselineMetrics&>{"eager", m.eager},
                                 std::pair<const char*, const BaselineMetrics&>{"torch.compile", m.compiled}}) {
     if (b.timed_tasks == 0) continue;
-    o << fmt::format("vs {:<14} geomean {:>7} over {} timed tasks;", name, Speedup(b.geomean_speedup), b.timed_tasks);
-    for (double p : FastThresholds()) o << fmt::format(" {} {}", FastName(p), Percent(b.fast_p.at(p)));
+    o << fmt::format("vs {:<14} geomean {:>7} over {} timed tasks;", name, FormatSpeedup(b.geomean_speedup), b.timed_tasks);
+    for (double p : FastThresholds()) o << fmt::format(" {} {}", FastName(p), FormatPercent(b.fast_p.at(p)));
     o << "\n";
   }
-  if (m.median_sol_fraction) o << fmt::format("speed of light: median {} over timed cases\n", Percent(*m.median_sol_fraction));
+  if (m.median_sol_fraction) o << fmt::format("speed of light: median {} over timed cases\n", FormatPercent(*m.median_sol_fraction));
   return o.str();
 }
 

@@ -176,6 +176,7 @@ std::string TaskDescription(const Task& task, const std::string& backend, const 
     if (o.dtype) out << ": " << *o.dtype;
     if (o.shape) out << ShapeToString(*o.shape);
     if (o.inplace) out << " (written in place into " << *o.inplace << ")";
+    if (o.distribution) out << " ~ " << o.distribution->text << " (random: drawn, not computed)";
     out << "\n";
   }
   out << "Called as:\n" << CallSignature(task, backend);
@@ -185,6 +186,14 @@ std::string TaskDescription(const Task& task, const std::string& backend, const 
   out << fmt::format("\n  layouts: {}; value distributions: {}\n", fmt::join(task.correctness.layouts, ", "),
                      fmt::join(task.correctness.distributions, ", "));
   if (task.compare.mode == CompareMode::kExact) out << "  comparison: exact (bitwise equal values)\n";
+  if (task.compare.mode == CompareMode::kStatistical)
+    out << fmt::format(
+        "  comparison: statistical. Each output element must be an independent draw from its own distribution "
+        "(parameters element by element). Take the random stream from the integer attribute '{}': the same seed "
+        "must give bitwise identical outputs, other seeds independent ones. Use a counter-based generator keyed by "
+        "the seed and the element's index in the output (Philox, a hash such as SplitMix64; Triton: tl.rand(seed, "
+        "offsets)), never a shared sequential state or the clock.\n",
+        task.compare.seed_attr);
   if (!task.performance.shapes.empty()) {
     out << "Timed on (against PyTorch eager and torch.compile):\n  ";
     for (size_t i = 0; i < task.performance.shapes.size(); ++i)

@@ -22,6 +22,7 @@
 #include "agent/llm/make_provider.h"
 #include "agent/llm_channel.h"
 #include "agent/reference_input.h"
+#include "agent/session_start.h"
 #include "agent/words_input.h"
 #include "cli/evaluator_options.h"
 #include "cli/progress.h"
@@ -266,25 +267,17 @@ int RunAgentGen(const CliConfig& config, const AgentGenArgs& args, const AgentGe
   options.target_speedup = args.target_speedup;
   if (args.temperature >= 0) options.temperature = args.temperature;
   options.seed = !args.no_seed;
-  nlohmann::json options_json = options.ToJson();
-  // What a replay needs to evaluate the same way (the conductor ignores these keys).
-  options_json["threads"] = config.threads;
-  options_json["mode"] = timed ? "bench" : "verify";
-
-  auto task_id = (*store)->UpsertTask(task->name, task->source_path, HashOf(task->source_text), task->source_text);
-  if (!task_id.ok()) return fail_run(task_id.status(), "");
-  SessionRow row;
-  row.run_id = *run;
-  row.task_id = *task_id;
-  row.backend = input.target;
-  row.input_form = input_form;
-  row.reference_author = reference_author;
-  row.provider = provider_name;
-  row.model = model;
-  row.options_json = options_json.dump();
-  auto session_id = (*store)->BeginSession(row);
+  agent::SessionStart start;
+  start.run_id = *run;
+  start.backend = input.target;
+  start.input_form = input_form;
+  start.reference_author = reference_author;
+  start.provider = provider_name;
+  start.model = model;
+  start.threads = config.threads;
+  start.timed = timed;
+  auto session_id = agent::BeginAgentSession(**store, **recorder, *task, options, start);
   if (!session_id.ok()) return fail_run(session_id.status(), "");
-  if (Status s = (*recorder)->BindSession(*session_id); !s.ok()) return fail_run(s, "");
 
   agent::ConductorContext context;
   context.backend = input.target;

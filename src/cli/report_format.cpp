@@ -108,7 +108,14 @@ std::string FormatReport(const CandidateReport& r, bool color) {
                                  ? fmt::format(" (stopped after {})", ran)
                                  : ""));
   }
-  if (ok && r.cases_passed > 0)
+  // A random operator's cases carry the statistical rule instead of errors
+  // (worker/statistical_case.cpp writes it starting "statistical:").
+  const CaseOutcome* statistical = nullptr;
+  for (const CaseOutcome& o : r.outcomes)
+    if (o.tolerance.rfind("statistical:", 0) == 0 && (!statistical || o.numel > statistical->numel)) statistical = &o;
+  if (ok && statistical)
+    row("judged", fmt::format("{} (largest case, {} values)", statistical->tolerance, statistical->numel));
+  else if (ok && r.cases_passed > 0)
     row("worst err", fmt::format("max abs {:.3g}, max rel {:.3g} ({:.2f} of the allowed error at worst)",
                                  r.max_abs_err, r.max_rel_err, r.worst_ratio));
   if (!ok && r.worst) {
@@ -122,7 +129,7 @@ std::string FormatReport(const CandidateReport& r, bool color) {
                                                          w.max_rel_err)
                          : nonfinite ? " (NaN or infinity where the reference differs)"
                                      : "";
-    if (w.numel > 0) row("worst case", fmt::format("{} mismatching of {} elements{}", w.mismatches, w.numel, errors));
+    if (w.numel > 0 && !(statistical && w.mismatches == 0)) row("worst case", fmt::format("{} mismatching of {} elements{}", w.mismatches, w.numel, errors));
   }
   if (!r.worker_stderr.empty() && !ok) row("stderr", r.worker_stderr.substr(0, 600));
   // One line per performance case: the candidate, then each baseline with its speedup.

@@ -1,14 +1,18 @@
 // anvil suite list | run: whole operator suites through generate -> verify
 // -> bench (suite/suite_runner.h does the work), with a progress line, a
-// summary table and optional HTML report.
-#include <csignal>
+// summary table and optional HTML report. Generators: builtin (the built-in
+// compiler), none (existing kernels), llm (the agent loop, agent/suite_generator.h;
+// only in builds with libcurl).
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <mutex>
 
 #include <fmt/format.h>
 
+#include "agent/llm/cancel_token.h"
+#include "cli/agent_gen.h"
 #include "cli/commands.h"
 #include "cli/evaluator_options.h"
 #include "cli/progress.h"
@@ -20,12 +24,16 @@
 #include "suite/suite_runner.h"
 #include "suite/terminal_report.h"
 
+#if ANVIL_WITH_LLM
+#include "agent/llm/llm_config.h"
+#include "agent/suite_generator.h"
+#endif
+
 namespace anvil::cli {
 namespace {
 
+// Set on Ctrl-C (through InterruptWatcher): the runner takes no further task.
 std::atomic<bool> g_interrupted{false};
-
-void OnInterrupt(int) { g_interrupted.store(true); }
 
 // Where suites are looked up: ./tasks, then the source tree's tasks/.
 std::vector<std::string> SuiteRoots() {
@@ -61,6 +69,12 @@ struct SuiteRunArgs {
   bool verify_only = false;
   int64_t perf_scale = 1;
   std::string html;
+  // --generator llm: the model, and the agent loop's budgets per task.
+  std::string llm_spec;            // PROVIDER:MODEL; "" = ANVIL_LLM / the LLM config file
+  int rounds = 4;
+  long long max_tokens_task = 0;   // input + output tokens per task's session; 0 = no limit
+  double time_budget_task = 0;     // seconds per task's session; 0 = no limit
+  bool no_seed = false;
 };
 
 Status WriteHtml(const std::string& path, const suite::SuiteRun& run) {
@@ -73,12 +87,29 @@ Status WriteHtml(const std::string& path, const suite::SuiteRun& run) {
 int RunSuiteCommand(const CliConfig& config, const SuiteRunArgs& args) {
   if (args.target != "cpu" && args.target != "cuda" && args.target != "triton")
     return ReportError(InvalidInput("--target " + args.target + ": unknown (cpu, cuda or triton)"));
-  if (args.generator == "llm")
-    return ReportError(Unsupported(
-        "--generator llm: the suite runner does not drive the LLM agent yet; run `anvil gen --llm --task FILE` per task, "
-        "then `anvil suite run SUITE --generator none` to verify and time the kernels it stored"));
-  if (args.generator != "builtin" && args.generator != "none")
-    return ReportError(InvalidInput("--generator " + args.generator + ": unknown (builtin, none)"));
+  if (args.generator != "builtin" && args.generator != "none" && args.generator != "llm")
+    return ReportError(InvalidInput("--generator " + args.generator + ": unknown (builtin, none, llm)"));
+  const bool use_llm = args.generator == "llm";
+#if ANVIL_WITH_LLM
+  llm::LlmConfig llm_config;
+  if (use_llm) {
+    // The agent's stopping rule and `anvil session replay` follow the task's
+    // performance shapes: an untimed session of a timed task would spend
+    // every round "optimising" kernels it cannot time.
+    if (args.verify_only)
+      return ReportError(InvalidInput(
+          "--verify-only cannot be combined with --generator llm: the agent optimises against timings; bound its "
+          "work with --rounds, --max-tokens-task or --time-budget-task, or time less with --perf-scale"));
+    auto loaded = llm::LoadLlmConfig(llm::ProcessEnvironment(), args.llm_spec);
+    if (!loaded.ok()) return ReportError(loaded.status().Context("--generator llm"));
+    llm_config = std::move(*loaded);
+  }
+#else
+  if (use_llm)
+    return ReportError(Unavailable(
+        "--generator llm: anvil was built without libcurl, so it cannot call a language model; run "
+        "scripts/setup.sh (it installs libcurl's development files) and rebuild"));
+#endif
   auto found = suite::FindSuite(args.suite, SuiteRoots());
   if (!found.ok()) return ReportError(found.status());
 
@@ -95,13 +126,49 @@ int RunSuiteCommand(const CliConfig& config, const SuiteRunArgs& args) {
   options.store_path = config.StorePath();
   options.evaluator = EvaluatorOptionsFrom(config, args.target, EvalMode::kBench);
   options.evaluator.sanitize_tool.clear();
-  options.command_args_json = nlohmann::json{{"suite", found->dir}, {"target", args.target}, {"generator", args.generator},
-                                             {"jobs", args.jobs}, {"resume", args.resume},
-                                             {"perf_scale", args.perf_scale}}
-                                  .dump();
+  nlohmann::json command_args = {{"suite", found->dir}, {"target", args.target}, {"generator", args.generator},
+                                  {"jobs", args.jobs}, {"resume", args.resume}, {"perf_scale", args.perf_scale}};
+#if ANVIL_WITH_LLM
+  if (use_llm) {
+    command_args["llm"] = llm::ProviderKindName(llm_config.provider) + std::string(":") + llm_config.model;
+    command_args["rounds"] = args.rounds;
+    command_args["max_tokens_task"] = args.max_tokens_task;
+    command_args["time_budget_task"] = args.time_budget_task;
+    command_args["seed"] = !args.no_seed;
+  }
+#endif
+  options.command_args_json = command_args.dump();
+
+  ProgressBar bar(config.progress);
+  std::mutex bar_mu;  // the runner's progress and the sessions' lines come from several job threads
+  llm::CancelToken cancel;  // raised on Ctrl-C: LLM sessions in flight end 'cancelled'
 
   const std::string work_dir = config.workspace + "/suite-kernels";
   suite::GeneratorFactory factory = [&](int job) -> std::unique_ptr<suite::TaskGenerator> {
+#if ANVIL_WITH_LLM
+    if (use_llm) {
+      agent::LlmSuiteGeneratorOptions gen;
+      gen.llm = llm_config;
+      gen.conductor.rounds = args.rounds;
+      gen.conductor.max_total_tokens = args.max_tokens_task;
+      gen.conductor.time_budget_s = args.time_budget_task;
+      gen.conductor.seed = !args.no_seed;
+      gen.backend = args.target;
+      gen.store_path = options.store_path;
+      gen.workspace = config.workspace;
+      gen.include_dir = config.include_dir;
+      // As the runner splits the CPU between jobs (suite_runner.h).
+      gen.threads = args.target == "cpu" && args.jobs > 1 ? std::max(1, options.evaluator.threads / args.jobs)
+                                                          : options.evaluator.threads;
+      gen.cancel = &cancel;
+      gen.progress = [&](const std::string& task, const std::string& line) {
+        std::lock_guard<std::mutex> lock(bar_mu);
+        bar.Clear();
+        std::cerr << "  " << task << ": " << line << std::endl;
+      };
+      return std::make_unique<agent::LlmSuiteGenerator>(std::move(gen));
+    }
+#endif
     if (args.generator == "none")
       return std::make_unique<suite::ExistingKernelGenerator>(args.target, args.kernels,
                                                                work_dir + fmt::format("/job{}", job));
@@ -114,9 +181,9 @@ int RunSuiteCommand(const CliConfig& config, const SuiteRunArgs& args) {
     return std::make_unique<suite::BuiltinGenerator>(gen);
   };
 
-  ProgressBar bar(config.progress);
   const bool human = !config.json;
   auto progress = [&](const suite::SuiteProgress& p) {
+    std::lock_guard<std::mutex> lock(bar_mu);
     bar.Update(fmt::format("{} ✓{} ✗{} {}", found->name, p.correct, p.failed, p.task), "tasks", p.done, p.total);
     if (p.finished && human && !config.progress) {
       // Without a bar (not a terminal) one line per finished task, so logs show progress.
@@ -124,9 +191,14 @@ int RunSuiteCommand(const CliConfig& config, const SuiteRunArgs& args) {
     }
   };
   g_interrupted = false;
-  auto previous = std::signal(SIGINT, OnInterrupt);
-  Result<suite::SuiteRun> run = suite::RunSuite(options, factory, progress, &g_interrupted);
-  std::signal(SIGINT, previous);
+  Result<suite::SuiteRun> run = InvalidInput("not run");
+  {
+    InterruptWatcher watcher([&cancel] {
+      g_interrupted.store(true);
+      cancel.Cancel();
+    });
+    run = suite::RunSuite(options, factory, progress, &g_interrupted);
+  }
   bar.Clear();
   if (!run.ok()) return ReportError(run.status());
   if (!args.html.empty())
@@ -160,7 +232,8 @@ void AddSuiteCommands(CLI::App& app, CliConfig& config, int* exit_code) {
   CLI::App* run = suite->add_subcommand("run", "Run every task of a suite: generate, verify on every case, time");
   run->add_option("suite", args->suite, "suite name (anvil suite list) or a folder of task files")->required();
   run->add_option("--target", args->target, "cpu, cuda or triton")->capture_default_str();
-  run->add_option("--generator", args->generator, "builtin (the built-in compiler) or none (existing kernels)")
+  run->add_option("--generator", args->generator,
+                  "builtin (the built-in compiler), none (existing kernels) or llm (the LLM agent, docs/suites.md)")
       ->capture_default_str();
   run->add_option("--jobs", args->jobs, "tasks in parallel: one worker each (GPU: one per GPU)")->capture_default_str();
   run->add_option("--resume", args->resume, "continue suite run ID: only its unfinished tasks");
@@ -171,6 +244,17 @@ void AddSuiteCommands(CLI::App& app, CliConfig& config, int* exit_code) {
   run->add_option("--perf-scale", args->perf_scale,
                   "divide every performance size by this (4: 4096x4096 -> 1024x1024), e.g. to time GPU-sized suites on a CPU");
   run->add_option("--html", args->html, "also write the HTML report to this file");
+  run->add_option("--llm", args->llm_spec, "with --generator llm: PROVIDER:MODEL (default: $ANVIL_LLM or the LLM config file)");
+  run->add_option("--rounds", args->rounds, "with --generator llm: LLM rounds per task at most")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  run->add_option("--max-tokens-task", args->max_tokens_task,
+                  "with --generator llm: stop a task's session after this many tokens (0: no limit)")
+      ->check(CLI::NonNegativeNumber);
+  run->add_option("--time-budget-task", args->time_budget_task,
+                  "with --generator llm: stop starting rounds of a task's session after this many seconds (0: no limit)")
+      ->check(CLI::NonNegativeNumber);
+  run->add_flag("--no-seed", args->no_seed, "with --generator llm: do not start from the built-in compiler's kernel");
   run->callback([&config, args, exit_code] {
     ResolveDefaults(config);
     *exit_code = RunSuiteCommand(config, *args);

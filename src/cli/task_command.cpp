@@ -78,6 +78,11 @@ int Show(const CliConfig& config, const std::string& path) {
     for (const auto& o : outputs)
       std::cout << fmt::format("output    {}: {}{}\n", o.name, DTypeName(o.dtype), ShapeToString(o.shape));
   }
+  if (t.compare.mode == CompareMode::kStatistical) {
+    std::cout << fmt::format("\njudged statistically; the harness sets attribute '{}' (the random seed) per case\n",
+                             t.compare.seed_attr);
+    for (const TaskOutput& o : t.outputs) std::cout << fmt::format("output    {} ~ {}\n", o.name, o.distribution->text);
+  }
   auto cases = CorrectnessCases(t);
   std::cout << fmt::format("\ncorrectness cases: {} ({} shapes x {} dtype variants; layouts {}; distributions {}; "
                            "seeds {})\n",

@@ -18,6 +18,7 @@ nlohmann::json TaskSummaryJson(const Task& t) {
   for (const auto& o : t.outputs) {
     nlohmann::json j = {{"name", o.name}};
     if (o.inplace) j["inplace"] = *o.inplace;
+    if (o.distribution) j["distribution"] = o.distribution->text;
     outputs.push_back(j);
   }
   nlohmann::json variants = nlohmann::json::array();
@@ -27,6 +28,7 @@ nlohmann::json TaskSummaryJson(const Task& t) {
                       {"attrs", attrs},           {"outputs", outputs},
                       {"variants", variants},     {"correctness_cases", CorrectnessCases(t).size()},
                       {"performance_cases", PerformanceCases(t).size()}};
+  if (t.compare.mode == CompareMode::kStatistical) j["statistical"] = {{"seed_attr", t.compare.seed_attr}};
   if (t.module)
     j["reference_module"] = {{"path", t.module->path}, {"class", t.module->class_name}};
   else

@@ -7,6 +7,11 @@
 // Two speed-ups of the unit-stride loops: a costly value that the next pass
 // over a short row needs again is kept in a row buffer (PlanKeeps), and f16
 // outputs are stored from float tiles by fm::StoreHalves (F16C).
+// Contiguous outputs are written at r * L + j (row outputs at r); an in-place
+// output (the input tensor itself, kernel_plan.h) through its own strides:
+// a row base ob<o> and, in the strided loop, an offset oo<o>; the unit-stride
+// loop serves it only when its last stride is 1 too. Each position is read
+// before it is written, in the same iteration (lowering refused the rest).
 // A plan with a matmul gets the blocked matmul of emit_cpu_matmul.cpp instead.
 #include <algorithm>
 
@@ -27,6 +32,10 @@ std::string Stride(int i, int d) { return fmt::format("s{}_{}", i, d); }
 std::string Size(int d) { return "n" + std::to_string(d); }
 std::string Base(int i) { return "b" + std::to_string(i); }
 std::string Off(int i) { return "o" + std::to_string(i); }
+// In-place output o: its stride along domain dim d, row base and element offset.
+std::string OutStride(size_t o, int d) { return fmt::format("t{}_{}", o, d); }
+std::string OutBase(size_t o) { return "ob" + std::to_string(o); }
+std::string OutOff(size_t o) { return "oo" + std::to_string(o); }
 
 class CpuPrinter {
  public:
@@ -53,9 +62,17 @@ class CpuPrinter {
                              : fmt::format("  const int64_t {} = in[{}].strides[{}];\n", Stride(i, d), i,
                                            d - (n - in.rank));
     }
-    for (size_t o = 0; o < p_.outputs.size(); ++o)
-      s += fmt::format("  {}* q{} = anvil::DataPtr<{}>(out[{}]);  // {}\n", StorageType(p_.outputs[o].dtype), o,
-                       StorageType(p_.outputs[o].dtype), o, p_.outputs[o].name);
+    for (size_t o = 0; o < p_.outputs.size(); ++o) {
+      const PlanOutput& po = p_.outputs[o];
+      s += fmt::format("  {}* q{} = anvil::DataPtr<{}>(out[{}]);  // {}\n", StorageType(po.dtype), o,
+                       StorageType(po.dtype), o, po.name);
+      if (po.inplace < 0) continue;
+      // Its own strides: the harness passes input `inplace` itself, transposed or strided as it is.
+      s += fmt::format("  // {} is input {} itself (in place): written through its strides\n", po.name,
+                       p_.inputs[po.inplace].name);
+      for (int d = 0; d < (po.per_element ? n : row_rank); ++d)
+        s += fmt::format("  const int64_t {} = out[{}].strides[{}];\n", OutStride(o, d), o, d);
+    }
     s += fmt::format("  const int64_t rows = {};\n", Product(0, row_rank));
     s += fmt::format("  const int64_t L = {};\n", Product(row_rank, n));
     s += "  (void)in;\n  (void)L;\n";
@@ -67,6 +84,8 @@ class CpuPrinter {
     std::vector<std::string> unit;
     for (size_t i = 0; i < p_.inputs.size(); ++i)
       if (p_.inputs[i].level == Level::kElement) unit.push_back(Stride(static_cast<int>(i), n - 1) + " == 1");
+    for (size_t o = 0; o < p_.outputs.size(); ++o)
+      if (InPlaceElement(o)) unit.push_back(OutStride(o, n - 1) + " == 1");
     s += fmt::format("  const bool unit = {};\n", k == 1 ? (unit.empty() ? "true" : fmt::format("{}", fmt::join(unit, " && "))) : "false");
     s += "  (void)unit;\n";
     const std::string threads = "anvil::NumThreads(call)";
@@ -141,6 +160,12 @@ class CpuPrinter {
 
  private:
   static std::string Acc(int id) { return "acc" + std::to_string(id); }
+  bool InPlaceElement(size_t o) const { return p_.outputs[o].inplace >= 0 && p_.outputs[o].per_element; }
+  // Where element j of row r of output o is stored, in the unit-stride or the strided loop.
+  std::string ElementIndex(size_t o, bool unit) const {
+    if (p_.outputs[o].inplace < 0) return "r * L + j";
+    return unit ? OutBase(o) + " + j" : OutBase(o) + " + " + OutOff(o);
+  }
   static std::string KeepBuf(int id) { return "keep" + std::to_string(id); }
 
   std::vector<int> ElementOutputs() const {
@@ -276,9 +301,13 @@ class CpuPrinter {
     const int n = p_.rank, row_rank = n - p_.reduced_dims;
     std::string s = "    int64_t rem = r;\n    (void)rem;\n";
     for (size_t i = 0; i < p_.inputs.size(); ++i) s += fmt::format("    int64_t {} = 0;\n", Base(i));
+    for (size_t o = 0; o < p_.outputs.size(); ++o)
+      if (p_.outputs[o].inplace >= 0) s += fmt::format("    int64_t {} = 0;\n", OutBase(o));
     for (int d = row_rank - 1; d >= 0; --d) {
       s += fmt::format("    {{ const int64_t c = rem % {0}; rem /= {0};", Size(d));
       for (size_t i = 0; i < p_.inputs.size(); ++i) s += fmt::format(" {} += c * {};", Base(i), Stride(i, d));
+      for (size_t o = 0; o < p_.outputs.size(); ++o)
+        if (p_.outputs[o].inplace >= 0) s += fmt::format(" {} += c * {};", OutBase(o), OutStride(o, d));
       s += " (void)c; }\n";
     }
     for (int id : p_.RowNodesAfter(-1)) {
@@ -304,7 +333,7 @@ class CpuPrinter {
       if ((kept && !keeps) || (unit && p_.reduced_dims != 1)) continue;
       const std::vector<int> body_nodes = kept ? NodesFor(targets, reads) : p_.ElementNodesFor(targets);
       std::string body;
-      if (!unit) body += Offsets();
+      if (!unit) body += Offsets(store);
       for (int id : body_nodes) {
         const KNode& n = p_.nodes[id];
         std::string e;
@@ -341,7 +370,8 @@ class CpuPrinter {
             const std::string value = CastTo(p_.outputs[o].node, p_.outputs[o].dtype);
             body += staged && p_.outputs[o].dtype == DType::kF16
                         ? fmt::format("      {}[j - jt] = {};\n", Stage(o), value)
-                        : fmt::format("      q{}[r * L + j] = {};\n", o, StoreAs(p_.outputs[o].dtype, value));
+                        : fmt::format("      q{}[{}] = {};\n", o, ElementIndex(o, unit),
+                                      StoreAs(p_.outputs[o].dtype, value));
           }
       // Every accumulator is a declared simd reduction (a carried value that is not one
       // would be undefined under `omp simd`); a reduction without a clause (a product,
@@ -371,7 +401,8 @@ class CpuPrinter {
         tile += Indent(loop);
         for (size_t o = 0; o < p_.outputs.size(); ++o)
           if (p_.outputs[o].per_element && p_.outputs[o].dtype == DType::kF16)
-            tile += fmt::format("      anvil::fm::StoreHalves({}, jt1 - jt, q{} + r * L + jt);\n", Stage(o), o);
+            tile += fmt::format("      anvil::fm::StoreHalves({}, jt1 - jt, q{} + {});\n", Stage(o), o,
+                                p_.outputs[o].inplace >= 0 ? OutBase(o) + " + jt" : std::string("r * L + jt"));
         loop = tile + "    }\n";
       }
       if (p_.reduced_dims != 1)
@@ -391,16 +422,23 @@ class CpuPrinter {
     return fmt::format("static_cast<{}>({})", ComputeType(to), V(node));
   }
 
-  // Offsets of element j in each element-level input, for any strides.
-  std::string Offsets() const {
+  // Offsets of element j in each element-level input (and, in a loop that
+  // stores, in each in-place element output), for any strides.
+  std::string Offsets(bool store) const {
     const int n = p_.rank, row_rank = n - p_.reduced_dims;
     std::string s = "      int64_t jr = j;\n      (void)jr;\n";
     for (size_t i = 0; i < p_.inputs.size(); ++i)
       if (p_.inputs[i].level == Level::kElement) s += fmt::format("      int64_t {} = 0;\n", Off(i));
+    if (store)
+      for (size_t o = 0; o < p_.outputs.size(); ++o)
+        if (InPlaceElement(o)) s += fmt::format("      int64_t {} = 0;\n", OutOff(o));
     for (int d = n - 1; d >= row_rank; --d) {
       s += fmt::format("      {{ const int64_t c = jr % {0}; jr /= {0};", Size(d));
       for (size_t i = 0; i < p_.inputs.size(); ++i)
         if (p_.inputs[i].level == Level::kElement) s += fmt::format(" {} += c * {};", Off(i), Stride(i, d));
+      if (store)
+        for (size_t o = 0; o < p_.outputs.size(); ++o)
+          if (InPlaceElement(o)) s += fmt::format(" {} += c * {};", OutOff(o), OutStride(o, d));
       s += " (void)c; }\n";
     }
     return s;
@@ -410,7 +448,8 @@ class CpuPrinter {
     std::string s;
     for (size_t o = 0; o < p_.outputs.size(); ++o)
       if (!p_.outputs[o].per_element)
-        s += fmt::format("    q{}[r] = {};\n", o, StoreAs(p_.outputs[o].dtype, CastTo(p_.outputs[o].node, p_.outputs[o].dtype)));
+        s += fmt::format("    q{}[{}] = {};\n", o, p_.outputs[o].inplace >= 0 ? OutBase(o) : std::string("r"),
+                         StoreAs(p_.outputs[o].dtype, CastTo(p_.outputs[o].node, p_.outputs[o].dtype)));
     return s;
   }
 

@@ -10,7 +10,9 @@
 // rows: twelve accumulators, which fit the 16 registers of AVX2), so the
 // compiler emits FMAs on any x86-64 it targets. When the tile is finished
 // the epilogue runs over it once per element: the plan's element nodes with
-// the matmul node read from the tile, stored to the contiguous output.
+// the matmul node read from the tile, stored to the contiguous output (an
+// in-place output, an epilogue input itself, through its own strides: the
+// epilogue reads that input only at the element it then writes).
 //
 // Accumulation is in the compute type (f32 for f16, bf16 and f32; f64 for
 // f64), as BLAS does; the verifier's tolerance grows with sqrt(K).
@@ -64,9 +66,14 @@ class CpuMatmulPrinter {
     }
     s += fmt::format("  const int64_t a_m = in[{0}].strides[0], a_k = in[{0}].strides[1];\n", a);
     s += fmt::format("  const int64_t b_k = in[{0}].strides[0], b_n = in[{0}].strides[1];\n", b);
-    for (size_t o = 0; o < p_.outputs.size(); ++o)
+    for (size_t o = 0; o < p_.outputs.size(); ++o) {
       s += fmt::format("  {0}* q{1} = anvil::DataPtr<{0}>(out[{1}]);  // {2}\n", StorageType(p_.outputs[o].dtype), o,
                        p_.outputs[o].name);
+      if (p_.outputs[o].inplace >= 0)
+        s += fmt::format("  const int64_t t{0}_0 = out[{0}].strides[0], t{0}_1 = out[{0}].strides[1];  // in place "
+                         "into {1}: its strides\n",
+                         o, p_.inputs[p_.outputs[o].inplace].name);
+    }
     s += "  (void)in;\n";
     for (int id : p_.ScalarNodes()) {
       ANVIL_ASSIGN_OR_RETURN(std::string e, ConstAttrOrOpValue(p_, id));
@@ -150,7 +157,8 @@ class CpuMatmulPrinter {
       std::string v = V(out.node);
       if (ComputeType(p_.nodes[out.node].dtype) != ComputeType(out.dtype))
         v = fmt::format("static_cast<{}>({})", ComputeType(out.dtype), v);
-      s += fmt::format("          q{}[r * n1 + j] = {};\n", o, StoreAs(out.dtype, v));
+      const std::string index = out.inplace >= 0 ? fmt::format("r * t{0}_0 + j * t{0}_1", o) : "r * n1 + j";
+      s += fmt::format("          q{}[{}] = {};\n", o, index, StoreAs(out.dtype, v));
     }
     s += "        }\n      }\n    }\n  }\n  return ANVIL_OK;\n}\n";
     return s;

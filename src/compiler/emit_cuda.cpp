@@ -27,6 +27,13 @@
 //     row value and computes the row nodes of that stage. A last loop writes
 //     element outputs; thread 0 writes row outputs at r. Empty rows (L = 0)
 //     still write their row outputs (the reductions' identities).
+//   - outputs are contiguous (flat index r * L + j, or r), except in-place
+//     ones (the input tensor itself, kernel_plan.h): Args carries their
+//     strides (out_stride) and they are stored through them; the elementwise
+//     kernel's kDense path needs them dense like the inputs. Every position is
+//     read before it is written and never after: elementwise, by the thread
+//     that writes it; in a row plan, by the row's block, whose passes end with
+//     a block barrier before the output loop.
 // anvil_kernel checks the counts of inputs and outputs, picks the variant
 // whose input dtypes match (else ANVIL_ERROR_UNSUPPORTED naming the dtypes it
 // got and those it serves), checks ranks, sizes and output dtypes, and
@@ -223,6 +230,9 @@ class VariantPrinter {
     out_ << "  int64_t size[" << dims << "];  // the domain\n";
     out_ << "  int64_t stride[" << std::max<size_t>(p_.inputs.size(), 1) << "][" << dims
          << "];  // [input][domain dim], in elements; 0 where the input broadcasts\n";
+    if (p_.HasInPlaceOutputs())
+      out_ << "  int64_t out_stride[" << p_.outputs.size() << "][" << dims
+           << "];  // [output][domain dim] of in-place outputs (their input's strides)\n";
     out_ << "  int64_t rows, row_length, iter_length;\n";
     for (int id : p_.ScalarNodes()) {
       if (!Passed(id)) continue;  // literals are printed in the kernel
@@ -341,10 +351,11 @@ class VariantPrinter {
     return used;
   }
 
-  // Adds `var<i> += coordinate * stride[i][d]` for dims [first, last) of
-  // index `index`, for each input in `inputs` (the outermost dim needs no modulo).
+  // Adds `var<i> += coordinate * <strides>[i][d]` for dims [first, last) of
+  // index `index`, for each input (or, with strides "out_stride", in-place
+  // output) in `inputs` (the outermost dim needs no modulo).
   void PrintUnravel(const std::string& index, int first, int last, const std::set<int>& inputs,
-                    const std::string& var, const std::string& indent) {
+                    const std::string& var, const std::string& indent, const std::string& strides = "stride") {
     if (first >= last || inputs.empty()) return;
     out_ << indent << "{\n" << indent << "  int64_t t = " << index << ";\n";
     for (int d = last - 1; d >= first; --d) {
@@ -354,7 +365,8 @@ class VariantPrinter {
         out_ << indent << "  const int64_t c" << d << " = t % a.size[" << d << "];\n"
              << indent << "  t /= a.size[" << d << "];\n";
       }
-      for (int i : inputs) out_ << indent << "  " << var << i << " += c" << d << " * a.stride[" << i << "][" << d << "];\n";
+      for (int i : inputs)
+        out_ << indent << "  " << var << i << " += c" << d << " * a." << strides << "[" << i << "][" << d << "];\n";
     }
     out_ << indent << "}\n";
   }
@@ -372,6 +384,25 @@ class VariantPrinter {
     for (size_t i = 0; i < p_.inputs.size(); ++i) out_ << (i ? ", rb" : " rb") << i << " = 0";
     out_ << ";\n";
     PrintUnravel("r", 0, n_ - k_, AllInputs(), "rb", indent);
+    const std::set<int> inplace = InPlaceOutputs();
+    for (int o : inplace) out_ << indent << "int64_t ob" << o << " = 0;  // in place: its row base\n";
+    PrintUnravel("r", 0, n_ - k_, inplace, "ob", indent, "out_stride");
+  }
+
+  std::set<int> InPlaceOutputs(bool per_element_only = false) const {
+    std::set<int> s;
+    for (size_t o = 0; o < p_.outputs.size(); ++o)
+      if (p_.outputs[o].inplace >= 0 && (!per_element_only || p_.outputs[o].per_element)) s.insert(static_cast<int>(o));
+    return s;
+  }
+
+  // Row kernels: where element j of the row goes in output o (ob<o> is the row base of an in-place one).
+  std::string RowElementIndex(size_t o, const std::string& indent) {
+    if (p_.outputs[o].inplace < 0) return "r * L + j";
+    if (k_ == 1) return "ob" + N(static_cast<int64_t>(o)) + " + j * a.out_stride[" + N(static_cast<int64_t>(o)) + "][" + N(n_ - 1) + "]";
+    out_ << indent << "int64_t oo" << o << " = ob" << o << ";\n";
+    PrintUnravel("j", n_ - k_, n_, {static_cast<int>(o)}, "oo", indent, "out_stride");
+    return "oo" + N(static_cast<int64_t>(o));
   }
 
   // Declares eo<i> (element offset = row base + position j) for `inputs`.
@@ -562,8 +593,24 @@ class VariantPrinter {
     if (st.ok() && !targets.empty()) {
       if (row_outputs) out_ << "      if (j < L) {\n", indent = "        ";
       st = PrintElementNodes(elements, indent);
-      for (size_t o = 0; st.ok() && o < p_.outputs.size(); ++o)
-        if (p_.outputs[o].per_element) st = PrintStore(o, "e", indent);
+      for (size_t o = 0; st.ok() && o < p_.outputs.size(); ++o) {
+        if (!p_.outputs[o].per_element) continue;
+        if (p_.outputs[o].inplace < 0) {
+          st = PrintStore(o, "e", indent);
+          continue;
+        }
+        // In place: dense means the flat index; else unravel e with the output's own strides.
+        const std::string oo = "oo" + N(static_cast<int64_t>(o));
+        out_ << indent << "int64_t " << oo << " = e;\n"
+             << indent << "if constexpr (!kDense) {\n"
+             << indent << "  const int64_t er = e / a.iter_length;\n"
+             << indent << "  const int64_t ej = e - er * a.iter_length;\n"
+             << indent << "  " << oo << " = 0;\n";
+        PrintUnravel("er", 0, n_ - k_, {static_cast<int>(o)}, "oo", indent + "  ", "out_stride");
+        PrintUnravel("ej", n_ - k_, n_, {static_cast<int>(o)}, "oo", indent + "  ", "out_stride");
+        out_ << indent << "}\n";
+        st = PrintStore(o, oo, indent);
+      }
       if (row_outputs) out_ << "      }\n";
     }
     SetPreloaded(loads, false);
@@ -690,7 +737,8 @@ class VariantPrinter {
     if (HasRowOutputs()) {
       out_ << "    if (threadIdx.x == 0) {\n";
       for (size_t o = 0; o < p_.outputs.size(); ++o)
-        if (!p_.outputs[o].per_element) ANVIL_RETURN_IF_ERROR(PrintStore(o, "r", "      "));
+        if (!p_.outputs[o].per_element)
+          ANVIL_RETURN_IF_ERROR(PrintStore(o, p_.outputs[o].inplace >= 0 ? "ob" + N(static_cast<int64_t>(o)) : "r", "      "));
       out_ << "    }\n";
     }
     out_ << "  }\n}\n\n";
@@ -729,7 +777,7 @@ class VariantPrinter {
     out_ << "    // element outputs\n";
     return PrintRowLoop(p_.ElementNodesFor(targets), regs, [&](const std::string& indent) {
       for (size_t o = 0; o < p_.outputs.size(); ++o)
-        if (p_.outputs[o].per_element) ANVIL_RETURN_IF_ERROR(PrintStore(o, "r * L + j", indent));
+        if (p_.outputs[o].per_element) ANVIL_RETURN_IF_ERROR(PrintStore(o, RowElementIndex(o, indent), indent));
       return Status::Ok();
     });
   }
@@ -805,6 +853,27 @@ class VariantPrinter {
            << ", static_cast<long long>(anvil::Numel(out[" << o << "])), static_cast<long long>(" << expected
            << "));\n    return ANVIL_ERROR_INVALID_ARGUMENT;\n  }\n";
     }
+    // In-place outputs: the input tensor itself, so its sizes are the domain's (row dims for a row
+    // output) and its strides are whatever the input has.
+    for (int o : InPlaceOutputs()) {
+      const PlanOutput& po = p_.outputs[o];
+      const int varying = po.per_element ? n_ : n_ - k_;
+      const std::string so = N(o);
+      out_ << "  if (out[" << so << "].ndim < " << varying << ") {\n"
+           << "    anvil::SetError(call, "
+           << Quoted(name + ": in-place output " + po.name + " has rank %d, expected at least " + N(varying))
+           << ", out[" << so << "].ndim);\n"
+           << "    return ANVIL_ERROR_INVALID_ARGUMENT;\n  }\n";
+      for (int d = 0; d < varying; ++d) {
+        const std::string dim = "out[" + so + "].shape[" + N(d) + "]";
+        out_ << "  if (" << dim << " != a.size[" << d << "]) {\n"
+             << "    anvil::SetError(call, "
+             << Quoted(name + ": in-place output " + po.name + " has size %lld in dim " + N(d) + ", expected %lld")
+             << ", static_cast<long long>(" << dim << "), static_cast<long long>(a.size[" << d << "]));\n"
+             << "    return ANVIL_ERROR_INVALID_ARGUMENT;\n  }\n"
+             << "  a.out_stride[" << so << "][" << d << "] = anvil::Stride(out[" << so << "], " << d << ");\n";
+      }
+    }
     for (size_t i = 0; i < p_.inputs.size(); ++i)
       out_ << "  a.in" << i << " = anvil::DataPtr<const " << StorageType(p_.inputs[i].dtype) << ">(in[" << i << "]);\n";
     for (size_t o = 0; o < p_.outputs.size(); ++o)
@@ -846,6 +915,12 @@ class VariantPrinter {
              << "      if (a.size[d] != 1 && a.stride[" << i << "][d] != expected) dense = false;\n"
              << "      expected *= a.size[d];\n    }\n  }\n";
       }
+      for (int o : InPlaceOutputs(/*per_element_only=*/true))
+        out_ << "  {  // in-place output " << p_.outputs[o].name << ": dense when stored at the flat index\n"
+             << "    int64_t expected = 1;\n"
+             << "    for (int d = " << n_ - 1 << "; d >= 0; --d) {\n"
+             << "      if (a.size[d] != 1 && a.out_stride[" << o << "][d] != expected) dense = false;\n"
+             << "      expected *= a.size[d];\n    }\n  }\n";
       out_ << "  if (dense) {\n"
            << "    " << Kernel() << "<true><<<blocks, kThreads, 0, anvil::StreamOf(call)>>>(a);\n"
            << "  } else {\n"

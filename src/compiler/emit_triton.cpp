@@ -19,6 +19,11 @@
 //     plan says it broadcasts: the argument is left out), and the attributes.
 //   - a plan with a matmul gets a tiled tl.dot kernel instead, its epilogue
 //     evaluated on the finished tile (MatmulKernel()).
+//   - outputs are contiguous (stored at r * L + j, or r), except in-place
+//     ones (the input tensor itself, kernel_plan.h), whose strides the
+//     launcher passes (os<o>_<d>) and which are stored at obase<o> + joffo<o>.
+//     A program loads every position it stores before storing it (an
+//     elementwise chunk; a row plan's passes, then its output loop).
 // `anvil_kernel(inputs..., outputs..., attrs...)` picks the variant whose
 // input dtypes match, else raises TypeError naming what it got and serves.
 //
@@ -363,6 +368,26 @@ class VariantPrinter {
 
   bool Strided(size_t i, int d) const { return !plan_.inputs[i].broadcast.at(static_cast<size_t>(d)); }
   std::string Stride(size_t i, int d) const { return "s" + N(static_cast<int64_t>(i)) + "_" + N(d); }
+  // In-place output o: its stride along domain dim d (a kernel argument), for the dims it varies along.
+  std::string OutStride(size_t o, int d) const { return "os" + N(static_cast<int64_t>(o)) + "_" + N(d); }
+  int OutStrideDims(size_t o) const {
+    const PlanOutput& out = plan_.outputs[o];
+    if (out.inplace < 0) return 0;
+    return out.per_element ? plan_.rank : plan_.rank - plan_.reduced_dims;
+  }
+  // The launcher's arguments for those strides, in KernelArgs() order.
+  std::string OutStrideCall() const {
+    std::string call;
+    for (size_t o = 0; o < plan_.outputs.size(); ++o)
+      for (int d = 0; d < OutStrideDims(o); ++d) call += plan_.outputs[o].name + ".stride(" + N(d) + "), ";
+    return call;
+  }
+  // Where output o's value goes: contiguous at `flat`, in place through its strides.
+  std::string OutAddress(size_t o, const std::string& flat) const {
+    const std::string p = "out" + N(static_cast<int64_t>(o)) + "_ptr + ";
+    if (plan_.outputs[o].inplace < 0) return p + flat;
+    return p + "obase" + N(static_cast<int64_t>(o)) + (plan_.outputs[o].per_element ? " + joffo" + N(static_cast<int64_t>(o)) : "");
+  }
   std::string V(int id) const { return "v" + N(id); }
   // Value of node `id` as an operand in `to`.
   std::string Use(int id, DType to) const { return Convert(V(id), CarriedDType(plan_.nodes[id]), to); }
@@ -384,6 +409,8 @@ class VariantPrinter {
     for (size_t i = 0; i < plan_.inputs.size(); ++i)
       for (int d = 0; d < n_; ++d)
         if (Strided(i, d)) args.push_back(Stride(i, d));
+    for (size_t o = 0; o < plan_.outputs.size(); ++o)
+      for (int d = 0; d < OutStrideDims(o); ++d) args.push_back(OutStride(o, d));
     for (size_t a = 0; a < plan_.attrs.size(); ++a) args.push_back("a" + N(static_cast<int64_t>(a)));
     return args;
   }
@@ -517,6 +544,13 @@ class VariantPrinter {
         if (Strided(i, d)) off += (off.empty() ? "" : " + ") + coord[static_cast<size_t>(d)] + " * " + Stride(i, d);
       Line(indent, "joff" + N(static_cast<int64_t>(i)) + " = " + (off.empty() ? "j * 0" : off));
     }
+    for (size_t o = 0; o < plan_.outputs.size(); ++o) {
+      if (plan_.outputs[o].inplace < 0 || !plan_.outputs[o].per_element) continue;
+      std::string off;
+      for (int d = n_ - k_; d < n_; ++d)
+        off += (off.empty() ? "" : " + ") + coord[static_cast<size_t>(d)] + " * " + OutStride(o, d);
+      Line(indent, "joffo" + N(static_cast<int64_t>(o)) + " = " + (off.empty() ? "j * 0" : off));
+    }
   }
 
   Status Elements(int indent, const std::vector<int>& ids) {
@@ -562,6 +596,13 @@ class VariantPrinter {
         if (Strided(i, d)) base += (base.empty() ? "" : " + ") + coord[static_cast<size_t>(d)] + " * " + Stride(i, d);
       Line(1, "base" + N(static_cast<int64_t>(i)) + " = " + (base.empty() ? "r * 0" : base));
     }
+    for (size_t o = 0; o < plan_.outputs.size(); ++o) {
+      if (plan_.outputs[o].inplace < 0) continue;
+      std::string base;
+      for (int d = 0; d < row_dims; ++d)
+        base += (base.empty() ? "" : " + ") + coord[static_cast<size_t>(d)] + " * " + OutStride(o, d);
+      Line(1, "obase" + N(static_cast<int64_t>(o)) + " = " + (base.empty() ? "r * 0" : base) + "  # in place: its strides");
+    }
     // Scalars, then row values available at the row's start.
     for (int id : plan_.ScalarNodes()) ANVIL_RETURN_IF_ERROR(Node(1, id));
     for (int id : plan_.RowNodesAfter(-1)) ANVIL_RETURN_IF_ERROR(Node(1, id));
@@ -572,8 +613,7 @@ class VariantPrinter {
       for (const PlanOutput& o : plan_.outputs) targets.push_back(o.node);
       ANVIL_RETURN_IF_ERROR(Elements(1, plan_.ElementNodesFor(targets)));
       for (size_t o = 0; o < plan_.outputs.size(); ++o)
-        Line(1, "tl.store(out" + N(static_cast<int64_t>(o)) + "_ptr + r * L + j, " + StoreValue(plan_.outputs[o]) +
-                    ", mask=mask)");
+        Line(1, "tl.store(" + OutAddress(o, "r * L + j") + ", " + StoreValue(plan_.outputs[o]) + ", mask=mask)");
       Line(0, "");
       Line(0, "");
       return Status::Ok();
@@ -640,12 +680,11 @@ class VariantPrinter {
       ANVIL_RETURN_IF_ERROR(Elements(2, plan_.ElementNodesFor(element_targets)));
       for (size_t o = 0; o < plan_.outputs.size(); ++o)
         if (plan_.outputs[o].per_element)
-          Line(2, "tl.store(out" + N(static_cast<int64_t>(o)) + "_ptr + r * L + j, " + StoreValue(plan_.outputs[o]) +
-                      ", mask=mask)");
+          Line(2, "tl.store(" + OutAddress(o, "r * L + j") + ", " + StoreValue(plan_.outputs[o]) + ", mask=mask)");
     }
     for (size_t o = 0; o < plan_.outputs.size(); ++o)
       if (!plan_.outputs[o].per_element)
-        Line(1, "tl.store(out" + N(static_cast<int64_t>(o)) + "_ptr + r, " + StoreValue(plan_.outputs[o]) + ")");
+        Line(1, "tl.store(" + OutAddress(o, "r") + ", " + StoreValue(plan_.outputs[o]) + ")");
     Line(0, "");
     Line(0, "");
     return Status::Ok();
@@ -710,6 +749,7 @@ class VariantPrinter {
       for (int d = 0; d < n_; ++d)
         if (Strided(i, d)) call += in.name + ".stride(" + N(d - (n_ - in.rank)) + "), ";
     }
+    call += OutStrideCall();
     for (size_t a = 0; a < plan_.attrs.size(); ++a) call += "_a" + N(static_cast<int64_t>(a)) + ", ";
     // No FMA contraction (also passed to ptxas as --fmad=false): a row plan recomputes its element values
     // in every pass, and contraction may fuse a product (or the multiply closing div.full.f32's expansion)
@@ -775,9 +815,13 @@ class VariantPrinter {
     std::vector<int> targets;
     for (const PlanOutput& o : plan_.outputs) targets.push_back(o.node);
     ANVIL_RETURN_IF_ERROR(Elements(1, plan_.ElementNodesFor(targets)));
-    for (size_t o = 0; o < plan_.outputs.size(); ++o)
-      Line(1, "tl.store(out" + N(static_cast<int64_t>(o)) + "_ptr + rm[:, None] * L + rn[None, :], " +
-                  StoreValue(plan_.outputs[o]) + ", mask=mask)");
+    for (size_t o = 0; o < plan_.outputs.size(); ++o) {
+      const std::string at = plan_.outputs[o].inplace >= 0
+                                 ? "rm[:, None] * " + OutStride(o, 0) + " + rn[None, :] * " + OutStride(o, 1)
+                                 : "rm[:, None] * L + rn[None, :]";
+      Line(1, "tl.store(out" + N(static_cast<int64_t>(o)) + "_ptr + " + at + ", " + StoreValue(plan_.outputs[o]) +
+                  ", mask=mask)");
+    }
     Line(0, "");
     Line(0, "");
     return Status::Ok();
@@ -809,6 +853,7 @@ class VariantPrinter {
     for (size_t i = 0; i < plan_.inputs.size(); ++i)
       for (int d = 0; d < 2; ++d)
         if (Strided(i, d)) call += plan_.inputs[i].name + ".stride(" + N(d - (2 - plan_.inputs[i].rank)) + "), ";
+    call += OutStrideCall();
     for (size_t at = 0; at < plan_.attrs.size(); ++at) call += "_a" + N(static_cast<int64_t>(at)) + ", ";
     Line(1, KernelName() + "[_grid](" + call + "BLOCK_M=" + N(bm) + ", BLOCK_N=" + N(bn) + ", BLOCK_K=" +
                 N(MatmulBlockK()) + ", GROUP_M=" + N(Param("group", 8)) + ", num_warps=" + N(Param("warps", 8)) +
@@ -978,7 +1023,9 @@ Result<std::string> EmitTriton(const std::vector<KernelPlan>& variants, const Ke
   for (size_t v = 0; v < variants.size(); ++v)
     os << "#   v" << v << ": " << VariantPrinter::VariantLabel(variants[v]) << "\n";
   os << "# Entry: anvil_kernel(inputs..., outputs..., attributes...) as keyword arguments; outputs are\n"
-     << "# contiguous and written in place. Any sizes and input strides; f16/bf16 compute in f32.\n";
+     << "# contiguous and written in place" << (first.HasInPlaceOutputs() ? " (an in-place output is its input, "
+                                                                             "through its strides)" : "")
+     << ". Any sizes and input strides; f16/bf16 compute in f32.\n";
   os << "import math\n\nimport torch\nimport triton\nimport triton.language as tl\n\n\n";
   os << kF64Bits;
   if (needs_mul) os << kMulCombine;

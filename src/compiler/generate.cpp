@@ -290,6 +290,10 @@ Result<GenerateResult> Generate(const Task& task, Store& store, Evaluator& evalu
   GenerateResult g;
   ContentHasher key;
   key.Add(options.target).Add(task.formula);
+  // Outputs the harness passes as their input itself: written through that tensor's strides.
+  InPlaceOutputs inplace;
+  for (const TaskOutput& o : task.outputs)
+    if (o.inplace) inplace[o.name] = *o.inplace;
   for (const DTypeVariant& v : task.Variants()) {
     ANVIL_ASSIGN_OR_RETURN(formula::Graph graph, CompileTaskGraph(task, v));
     DumpFn dump;
@@ -297,7 +301,7 @@ Result<GenerateResult> Generate(const Task& task, Store& store, Evaluator& evalu
       dump = [&](const std::string& pass, const std::string& text) {
         options.dump(fmt::format("{} ({})", pass, v.Label()), text);
       };
-    ANVIL_ASSIGN_OR_RETURN(KernelPlan plan, LowerToPlan(graph, KernelName(task.name), dump));
+    ANVIL_ASSIGN_OR_RETURN(KernelPlan plan, LowerToPlan(graph, KernelName(task.name), dump, inplace));
     key.Add(plan.Dump());
     g.plans.push_back(std::move(plan));
   }

@@ -2,10 +2,12 @@
 // passes, each of which can be dumped:
 //   1. domain     the iteration space and the row axis the reductions share;
 //   2. decompose  formula nodes -> primitive nodes (composites spelled out);
-//   3. prune      drop nodes no output needs;
-//   4. levels     scalar / row / element, and which pass computes each row value;
-//   5. widen      f64 where f32 would overflow or lose the row's digits;
-//   6. io         how each input is indexed and where each output is written.
+//   3. stabilize  log1p(exp(z)), log(1 + exp(z)): max(z, 0) + f(-|z|), no f32 overflow;
+//   4. prune      drop nodes no output needs;
+//   5. levels     scalar / row / element, and which pass computes each row value;
+//   6. widen      f64 where f32 would overflow or lose the row's digits;
+//   7. io         how each input is indexed and where each output is written,
+//                 and whether an in-place output can be written safely.
 #include "compiler/kernel_plan.h"
 
 #include <algorithm>
@@ -14,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include "compiler/stabilize.h"
 #include "formula/infer.h"
 
 namespace anvil::compiler {
@@ -37,13 +40,17 @@ bool IsFixedOne(const Dim& d) { return d.is_fixed() && d.fixed() == 1; }
 
 class Lowering {
  public:
-  Lowering(const Graph& g, std::string name) : g_(g) { plan_.name = std::move(name); }
+  Lowering(const Graph& g, std::string name, const InPlaceOutputs& inplace) : g_(g), inplace_(inplace) {
+    plan_.name = std::move(name);
+  }
 
   Result<KernelPlan> Run(const DumpFn& dump) {
     ANVIL_RETURN_IF_ERROR(Domain());
     if (dump) dump("domain", plan_.Dump());
     ANVIL_RETURN_IF_ERROR(Decompose());
     if (dump) dump("decompose", plan_.Dump());
+    Stabilize();
+    if (dump) dump("stabilize", plan_.Dump());
     Prune();
     if (dump) dump("prune", plan_.Dump());
     Levels();
@@ -51,6 +58,7 @@ class Lowering {
     Widen();
     if (dump) dump("widen", plan_.Dump());
     ANVIL_RETURN_IF_ERROR(InputsAndOutputs());
+    ANVIL_RETURN_IF_ERROR(InPlace());
     if (dump) dump("io", plan_.Dump());
     return plan_;
   }
@@ -420,7 +428,13 @@ class Lowering {
     }
   }
 
-  // ---- 3. prune -------------------------------------------------------------
+  // ---- 3. stabilize (stabilize.h) -----------------------------------------------
+  void Stabilize() {
+    const std::vector<int> renumber = StabilizeSoftplus(plan_);
+    if (row_length_ >= 0) row_length_ = renumber[row_length_];
+  }
+
+  // ---- 4. prune -------------------------------------------------------------
   void Prune() {
     std::vector<bool> live(plan_.nodes.size(), false);
     for (const PlanOutput& o : plan_.outputs) live[o.node] = true;
@@ -441,7 +455,7 @@ class Lowering {
     if (plan_.matmul >= 0) plan_.matmul = renumber[plan_.matmul];
   }
 
-  // ---- 4. levels and passes ---------------------------------------------------
+  // ---- 5. levels and passes ---------------------------------------------------
   bool InputVariesAlongRow(int input) const {
     const SymShape& shape = g_.inputs()[input].shape;
     const int shift = plan_.rank - static_cast<int>(shape.size());
@@ -493,7 +507,7 @@ class Lowering {
     plan_.passes = passes;
   }
 
-  // ---- 5. widen ----------------------------------------------------------------
+  // ---- 6. widen ----------------------------------------------------------------
   // A sum of products over a row of f32 values overflows float long before
   // the f64 reference does (the square of 2^64 is out of float range), and a
   // per-row value like a variance or 1/rms needs the same range. So:
@@ -547,7 +561,7 @@ class Lowering {
     }
   }
 
-  // ---- 6. inputs and outputs ----------------------------------------------------
+  // ---- 7. inputs and outputs ----------------------------------------------------
   Status InputsAndOutputs() {
     for (size_t i = 0; i < g_.inputs().size(); ++i) {
       const formula::InputDecl& in = g_.inputs()[i];
@@ -591,7 +605,57 @@ class Lowering {
     return Status::Ok();
   }
 
+  // In-place outputs (kernel_plan.h, "In-place outputs"): which input each
+  // is written into, refused where a kernel could read an element after
+  // writing it.
+  Status InPlace() {
+    for (const auto& [output, input] : inplace_) {
+      int o = -1, i = -1;
+      for (size_t x = 0; x < plan_.outputs.size(); ++x)
+        if (plan_.outputs[x].name == output) o = static_cast<int>(x);
+      for (size_t x = 0; x < plan_.inputs.size(); ++x)
+        if (plan_.inputs[x].name == input) i = static_cast<int>(x);
+      if (o < 0) return InvalidInput("in-place output '" + output + "': the formula has no such output");
+      if (i < 0)
+        return InvalidInput("output '" + output + "' is declared in place into '" + input +
+                            "', which is not an input of the formula");
+      PlanOutput& out = plan_.outputs[o];
+      const PlanInput& in = plan_.inputs[i];
+      const std::string what = "output '" + output + "' is written in place into input '" + input + "'";
+      for (const PlanOutput& other : plan_.outputs)
+        if (&other != &out && other.inplace == i)
+          return Unsupported(what + ", and so is output '" + other.name +
+                             "': two outputs in one tensor; declare at most one output in place per input");
+      if (in.role != InputRole::kDomain)
+        return Unsupported(what + ", a matmul operand: every output element reads a whole row or column of it, "
+                                  "so writing it in place would change values other elements still read");
+      if (in.dtype != out.dtype)
+        return Unsupported(fmt::format("{}, but the output is {} and the input {}: an in-place op keeps the "
+                                       "input's dtype (cast in the formula with to())",
+                                       what, DTypeName(out.dtype), DTypeName(in.dtype)));
+      const SymShape& out_shape = g_.outputs()[o].shape;
+      const SymShape& in_shape = g_.inputs()[i].shape;
+      if (!(out_shape == in_shape))
+        return Unsupported(fmt::format("{}, but the output has shape {} and the input {}: an in-place output has "
+                                       "its input's shape",
+                                       what, ShapeToString(out_shape), ShapeToString(in_shape)));
+      const int varying = out.per_element ? plan_.rank : plan_.rank - plan_.reduced_dims;
+      for (int d = 0; d < varying; ++d)
+        if (in.broadcast[d])
+          return Unsupported(fmt::format("{}, which broadcasts along dim {} of the iteration space {}: several "
+                                         "output elements would share one input element",
+                                         what, d, ShapeToString(plan_.domain)));
+      if (!out.per_element && !plan_.HasReductions())
+        return Unsupported(what + " and holds one value per row of an elementwise kernel, whose other blocks of "
+                                  "the row may still read the input after the row's value is written; declare "
+                                  "the output without inplace");
+      out.inplace = i;
+    }
+    return Status::Ok();
+  }
+
   const Graph& g_;
+  const InPlaceOutputs& inplace_;
   KernelPlan plan_;
   std::vector<int> map_;       // formula node -> plan node
   std::vector<Space> space_;   // per formula node
@@ -617,6 +681,10 @@ int KernelPlan::MatmulInput(bool b) const {
 
 bool KernelPlan::HasElementOutputs() const {
   return std::any_of(outputs.begin(), outputs.end(), [](const PlanOutput& o) { return o.per_element; });
+}
+
+bool KernelPlan::HasInPlaceOutputs() const {
+  return std::any_of(outputs.begin(), outputs.end(), [](const PlanOutput& o) { return o.inplace >= 0; });
 }
 
 std::vector<int> KernelPlan::ElementNodesFor(const std::vector<int>& targets) const {
@@ -703,12 +771,16 @@ std::string KernelPlan::Dump() const {
     s += fmt::format("  %{}: {} {} = {}{}\n", i, DTypeName(n.dtype), LevelName(n.level), rhs, when);
   }
   for (const PlanOutput& o : outputs)
-    s += fmt::format("  {} = %{} ({})\n", o.name, o.node, o.per_element ? "per element" : "per row");
+    s += fmt::format("  {} = %{} ({}{})\n", o.name, o.node, o.per_element ? "per element" : "per row",
+                     o.inplace >= 0 && o.inplace < static_cast<int>(inputs.size())
+                         ? ", in place into " + inputs[o.inplace].name + ", its strides"
+                         : "");
   return s;
 }
 
-Result<KernelPlan> LowerToPlan(const formula::Graph& graph, const std::string& name, const DumpFn& dump) {
-  return Lowering(graph, name).Run(dump);
+Result<KernelPlan> LowerToPlan(const formula::Graph& graph, const std::string& name, const DumpFn& dump,
+                               const InPlaceOutputs& inplace) {
+  return Lowering(graph, name, inplace).Run(dump);
 }
 
 }  // namespace anvil::compiler

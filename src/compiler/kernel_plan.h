@@ -47,6 +47,27 @@
 // = the row dims, with or without size-1 reduced dims) is written once per
 // row at r.
 //
+// In-place outputs. An output may be written into an input (`inplace`, the
+// task's `inplace = "x"`): the harness then passes that input tensor itself
+// as the output, so the output has the input's strides (transposed, strided)
+// and is written through its own runtime strides (row r's base is the dot of
+// r's coordinates with the output's strides over the row dims; position j
+// adds the dot of j's coordinates with those over the row axis). Lowering
+// accepts one only where every element of the input is read before the
+// kernel writes its position and never after (kUnsupported otherwise):
+//   - the input is a domain input that broadcasts along no dim of the output
+//     (so each output position has exactly one input element, its own), has
+//     the output's dtype and is no matmul operand (a matmul reads a whole row
+//     of A and column of B for each output element);
+//   - an element output: reads of the input at that position happen in the
+//     same iteration before the store (elementwise), or in reduction passes
+//     that all finish before the output loop of the row (row plans: a row is
+//     one thread / block / program, and no other row reads it);
+//   - a row output only in a plan with reductions, where the row's reads come
+//     before its one store; an elementwise plan writes row outputs from the
+//     position-0 block while other blocks of the row may still read the input.
+// Contiguous outputs keep the flat index above (no strides read, no cost).
+//
 // Matmul. A plan may hold one kMatmul node (`matmul`): the domain is then
 // the matmul's output [M, N] (rank 2, row axis N), its operands are the
 // inputs A [M, K] and B [K, N] (any strides; role kMatmulA / kMatmulB, read
@@ -67,6 +88,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -125,6 +147,7 @@ struct PlanOutput {
   int node = -1;
   DType dtype;
   bool per_element = true;  // false: one value per row
+  int inplace = -1;         // the plan input this output is written into (its strides), or -1: contiguous
 };
 
 struct DimSource {
@@ -154,6 +177,7 @@ struct KernelPlan {
   // The plan input index of the matmul's A (B when `b`); requires HasMatmul().
   int MatmulInput(bool b) const;
   bool HasElementOutputs() const;
+  bool HasInPlaceOutputs() const;
   // Element-level nodes needed to compute `targets`, in topological order
   // (row and scalar nodes are values already in scope, not listed).
   std::vector<int> ElementNodesFor(const std::vector<int>& targets) const;
@@ -168,11 +192,18 @@ struct KernelPlan {
   std::string Dump() const;
 };
 
+// Output name -> the name of the input it is written into (TaskOutput::inplace).
+using InPlaceOutputs = std::map<std::string, std::string>;
+
 // Lowers a verified formula graph to one fused kernel. Each pass of lowering
 // (decompose, levels, passes) can print the plan after it: `dump` receives
-// (pass name, text) when non-null. An unsupported graph is kUnsupported with
-// a message naming the node and what the compiler would need.
+// (pass name, text) when non-null. `inplace` names the outputs written into
+// an input (see "In-place outputs" above). An unsupported graph, or an
+// in-place output the kernel could not write safely, is kUnsupported with a
+// message naming the node or output and what the compiler would need; an
+// `inplace` entry naming no output or input is kInvalidInput.
 using DumpFn = std::function<void(const std::string& pass, const std::string& text)>;
-Result<KernelPlan> LowerToPlan(const formula::Graph& graph, const std::string& name, const DumpFn& dump = nullptr);
+Result<KernelPlan> LowerToPlan(const formula::Graph& graph, const std::string& name, const DumpFn& dump = nullptr,
+                               const InPlaceOutputs& inplace = {});
 
 }  // namespace anvil::compiler

@@ -19,6 +19,7 @@
 #include "core/dtype.h"
 #include "core/scalar.h"
 #include "core/shape.h"
+#include "task/distribution_spec.h"
 #include "verify/tolerance.h"
 
 namespace anvil {
@@ -49,6 +50,8 @@ struct TaskOutput {
   std::optional<std::string> dtype;    // declared dtype or type variable, checked against the formula
   std::optional<SymShape> shape;       // declared shape (required with a module reference)
   std::optional<std::string> inplace;  // the input this output is written into
+  // Statistical tasks only: the distribution its values must follow.
+  std::optional<DistributionSpec> distribution;
 };
 
 // A reference written as PyTorch: a Python file defining an nn.Module class
@@ -89,6 +92,9 @@ struct CompareSpec {
   CompareMode mode = CompareMode::kAllClose;  // kExact is implied for integer outputs
   int64_t unordered_dim = -1;
   bool deterministic = true;  // run twice, require bitwise identical outputs
+  // kStatistical: the integer attribute the harness sets per case, the
+  // candidate's random seed (same seed, same output; other seed, independent).
+  std::string seed_attr;
   // Module references only: the dims whose product is the number of values
   // accumulated into one output element (formula tasks infer it).
   std::optional<SymShape> reduction_dims;

@@ -83,6 +83,58 @@ Status CheckDomain(const TaskInput& in, DType dtype) {
   }
 }
 
+// A random operator's task (mode = "statistical"): a module reference (no
+// formula draws random numbers), an integer seed attribute, and for every
+// output a distribution whose parameters resolve for every dtype variant;
+// continuous distributions only on floating outputs. Outside that mode no
+// output may carry a distribution, which would be silently ignored.
+Status CheckStatisticalTask(const Task& task) {
+  if (task.compare.mode != CompareMode::kStatistical) {
+    for (const TaskOutput& o : task.outputs)
+      if (o.distribution)
+        return InvalidInput(fmt::format("output '{}' has a distribution, which only a task with [compare] mode = "
+                                        "\"statistical\" uses",
+                                        o.name));
+    return Status::Ok();
+  }
+  if (!task.module)
+    return InvalidInput("a statistical task's reference is a PyTorch module ([reference] module = \"...\"): the "
+                        "formula language has no random operators");
+  if (task.compare.seed_attr.empty())
+    return InvalidInput("a statistical task names its seed attribute: [compare] seed = \"seed\", with an [[attrs]] "
+                        "entry name = \"seed\", dtype = \"i64\", value = 0 (the harness sets it per case)");
+  const TaskAttr* seed = nullptr;
+  for (const TaskAttr& a : task.attrs)
+    if (a.name == task.compare.seed_attr) seed = &a;
+  if (seed == nullptr)
+    return InvalidInput(fmt::format("[compare] seed = \"{0}\" names no attribute: add [[attrs]] name = \"{0}\", "
+                                    "dtype = \"i64\", value = 0",
+                                    task.compare.seed_attr));
+  if (!IsIntegral(seed->value.dtype) || seed->value.dtype == DType::kBool)
+    return InvalidInput(fmt::format("the seed attribute '{}' is {}; it must be an integer (i32 or i64)", seed->name,
+                                    DTypeName(seed->value.dtype)));
+  for (const DTypeVariant& variant : task.Variants()) {
+    ANVIL_ASSIGN_OR_RETURN(std::vector<formula::OutputInfo> outs, TaskOutputs(task, variant));
+    for (size_t j = 0; j < task.outputs.size(); ++j) {
+      const TaskOutput& o = task.outputs[j];
+      if (!o.distribution)
+        return InvalidInput(fmt::format("output '{}' of a statistical task needs distribution = \"...\", e.g. "
+                                        "\"bernoulli(p)\"",
+                                        o.name));
+      if (!IsDiscrete(o.distribution->kind) && !IsFloating(outs[j].dtype))
+        return InvalidInput(fmt::format("output '{}' is {} but {} is continuous: it needs a floating dtype", o.name,
+                                        DTypeName(outs[j].dtype), o.distribution->text));
+      for (const std::string& expr : o.distribution->params) {
+        auto p = ResolveDistributionParam(task, variant, expr);
+        if (!p.ok())
+          return p.status().Context(fmt::format("output '{}' ({}), dtypes {}", o.name, o.distribution->text,
+                                                variant.Label()));
+      }
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status CheckTask(const Task& task) {
@@ -90,6 +142,7 @@ Status CheckTask(const Task& task) {
   ANVIL_RETURN_IF_ERROR(CheckShapesBound(task, task.correctness.shapes, "correctness"));
   ANVIL_RETURN_IF_ERROR(CheckShapesBound(task, task.performance.shapes, "performance"));
   if (task.module) ANVIL_RETURN_IF_ERROR(CheckModuleTask(task));
+  ANVIL_RETURN_IF_ERROR(CheckStatisticalTask(task));
 
   for (const DTypeVariant& variant : task.Variants()) {
     for (size_t i = 0; i < task.inputs.size(); ++i)

@@ -306,6 +306,13 @@ Result<Task> ParseTable(const toml::table& root, const Reader& r, const std::str
         return r.Error(ip, "inplace names the input this output is written into");
       o.inplace = *s;
     }
+    if (auto dist = (*t)["distribution"]) {
+      auto s = dist.value<std::string>();
+      if (!s) return r.Error(dist, "distribution is a string such as \"bernoulli(p)\"");
+      auto spec = ParseDistribution(*s);
+      if (!spec.ok()) return r.Error(dist, spec.status().message());
+      o.distribution = std::move(spec).value();
+    }
     task.outputs.push_back(std::move(o));
   }
 
@@ -348,7 +355,15 @@ Result<Task> ParseTable(const toml::table& root, const Reader& r, const std::str
     if (mode == "allclose") task.compare.mode = CompareMode::kAllClose;
     else if (mode == "exact") task.compare.mode = CompareMode::kExact;
     else if (mode == "unordered") task.compare.mode = CompareMode::kUnordered;
-    else return r.Error((*cmp)["mode"], "compare mode is allclose, exact or unordered");
+    else if (mode == "statistical") task.compare.mode = CompareMode::kStatistical;
+    else return r.Error((*cmp)["mode"], "compare mode is allclose, exact, unordered or statistical");
+    if (auto seed = (*cmp)["seed"]) {
+      if (task.compare.mode != CompareMode::kStatistical)
+        return r.Error(seed, "seed names the random seed attribute of a statistical task (mode = \"statistical\")");
+      auto s = seed.value<std::string>();
+      if (!s) return r.Error(seed, "seed is the name of an integer attribute, e.g. seed = \"seed\"");
+      task.compare.seed_attr = *s;
+    }
     if (auto d = (*cmp)["unordered_dim"]) task.compare.unordered_dim = d.value<int64_t>().value_or(-1);
     if (auto d = (*cmp)["deterministic"]) task.compare.deterministic = d.value<bool>().value_or(true);
     if (auto d = (*cmp)["reduction_length"]) {

@@ -1,5 +1,9 @@
 #include "task/task_graph.h"
 
+#include <cstdlib>
+#include <regex>
+#include <set>
+
 #include <fmt/format.h>
 
 namespace anvil {
@@ -50,6 +54,52 @@ Result<std::vector<formula::OutputInfo>> TaskOutputs(const Task& task, const DTy
     out.push_back(std::move(info));
   }
   return out;
+}
+
+Result<DistributionParam> ResolveDistributionParam(const Task& task, const DTypeVariant& variant,
+                                                   const std::string& expr) {
+  DistributionParam p;
+  char* end = nullptr;
+  const double number = std::strtod(expr.c_str(), &end);
+  if (!expr.empty() && end == expr.c_str() + expr.size()) {
+    p.number = number;
+    return p;
+  }
+  for (const TaskAttr& a : task.attrs)
+    if (a.name == expr) {
+      p.number = a.value.AsDouble();
+      return p;
+    }
+  if (int i = task.InputIndex(expr); i >= 0) {
+    p.source = DistributionParam::Source::kInput;
+    p.input = i;
+    return p;
+  }
+  p.source = DistributionParam::Source::kFormula;
+  std::set<std::string> names;
+  static const std::regex kIdentifier("[A-Za-z_][A-Za-z0-9_]*");
+  for (auto it = std::sregex_iterator(expr.begin(), expr.end(), kIdentifier); it != std::sregex_iterator(); ++it)
+    names.insert(it->str());
+  std::vector<formula::InputDecl> inputs;
+  for (size_t i = 0; i < task.inputs.size(); ++i) {
+    if (!names.count(task.inputs[i].name)) continue;
+    p.graph_inputs.push_back(static_cast<int>(i));
+    inputs.push_back({task.inputs[i].name, IsFloating(variant.input_dtypes[i]) ? DType::kF64 : variant.input_dtypes[i],
+                      task.inputs[i].shape});
+  }
+  std::vector<formula::AttrDecl> attrs;
+  for (size_t a = 0; a < task.attrs.size(); ++a) {
+    if (!names.count(task.attrs[a].name)) continue;
+    p.graph_attrs.push_back(static_cast<int>(a));
+    attrs.push_back({task.attrs[a].name, task.attrs[a].value.dtype});
+  }
+  auto graph = formula::Compile("anvil_param = " + expr, inputs, attrs, {"anvil_param"});
+  if (!graph.ok())
+    return InvalidInput(fmt::format("distribution parameter '{}' is not a number, an input or attribute name, or a "
+                                    "formula over the inputs: {}",
+                                    expr, graph.status().message()));
+  p.graph = std::move(graph).value();
+  return p;
 }
 
 }  // namespace anvil

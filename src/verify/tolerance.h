@@ -53,8 +53,10 @@ namespace anvil {
 // kAllClose: the rule above. kExact: values must be equal (NaN matches NaN,
 // +0 matches -0). kUnordered: sort expected and actual along one dimension
 // (NaN last) first, then allclose (or exact for integer outputs); for ops
-// whose output order is unspecified (topk ties, unique, ...).
-enum class CompareMode { kAllClose, kExact, kUnordered };
+// whose output order is unspecified (topk ties, unique, ...). kStatistical:
+// random operators; no value-by-value comparison: each output is tested
+// against the distribution the task states (worker/statistical_test.h).
+enum class CompareMode { kAllClose, kExact, kUnordered, kStatistical };
 
 struct Tolerance {
   double rtol = 0;

@@ -3,77 +3,14 @@
 #include <chrono>
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
-#include "anvil/kernel.h"
+#include "worker/candidate_run.h"
 #include "worker/compare.h"
 #include "worker/expectation.h"
 #include "worker/input_gen.h"
+#include "worker/statistical_case.h"
 
 namespace anvil::worker {
-namespace {
-
-std::string IndexToString(const std::vector<int64_t>& idx) {
-  return fmt::format("[{}]", fmt::join(idx, ", "));
-}
-
-CaseOutcome Fail(CaseOutcome o, Verdict v, std::string reason, std::string output = "") {
-  o.verdict = v;
-  o.reason = std::move(reason);
-  o.output = std::move(output);
-  return o;
-}
-
-// Runs the candidate on fresh outputs; returns them or the failure.
-struct RunResult {
-  std::vector<at::Tensor> outputs;
-  std::optional<CaseOutcome> failure;
-};
-
-RunResult RunOnce(const EvaluationContext& ctx, const CaseSpec& spec, const std::vector<at::Tensor>& inputs,
-                  const CaseOutcome& base) {
-  RunResult r;
-  auto outputs = MakeOutputs(ctx, spec, inputs);
-  if (!outputs.ok()) {
-    r.failure = Fail(base, Verdict::kRuntimeError, "harness could not allocate outputs: " + outputs.status().message());
-    return r;
-  }
-  r.outputs = std::move(outputs).value();
-  CallResult call = ctx.candidate->Call(inputs, r.outputs, ctx.named_attrs, ctx.threads, ctx.device->stream());
-  // A device fault outranks what the candidate returned: it is the cause.
-  if (std::optional<DeviceFault> fault = ctx.device->Finish()) {
-    r.failure = Fail(base, fault->verdict, fault->message);
-    return r;
-  }
-  if (call.status != ANVIL_OK) {
-    r.failure = Fail(base, Verdict::kRuntimeError,
-                     fmt::format("anvil_kernel returned status {}{}", call.status,
-                                 call.message.empty() ? std::string(" with no message") : ": " + call.message));
-    return r;
-  }
-  for (size_t j = 0; j < r.outputs.size(); ++j) {
-    const std::string& name = ctx.task.outputs[j].name;
-    if (Status s = ctx.device->CheckGuards(r.outputs[j], "output '" + name + "'"); !s.ok()) {
-      r.failure = Fail(base, Verdict::kWrong, "out-of-bounds write: " + s.message(), name);
-      return r;
-    }
-  }
-  for (size_t i = 0; i < inputs.size(); ++i)
-    if (Status s = ctx.device->CheckGuards(inputs[i], "input '" + ctx.task.inputs[i].name + "'"); !s.ok()) {
-      r.failure = Fail(base, Verdict::kSuspicious, "wrote outside an input: " + s.message());
-      return r;
-    }
-  for (at::Tensor& t : r.outputs) t = ctx.device->ToHost(t);
-  return r;
-}
-
-bool IsInplaceTarget(const Task& task, const std::string& input) {
-  for (const TaskOutput& o : task.outputs)
-    if (o.inplace && *o.inplace == input) return true;
-  return false;
-}
-
-}  // namespace
 
 Result<std::vector<at::Tensor>> MakeHostInputs(const EvaluationContext& ctx, const CaseSpec& spec) {
   auto layout = ParseLayout(spec.layout);
@@ -118,6 +55,7 @@ Result<std::vector<at::Tensor>> MakeOutputs(const EvaluationContext& ctx, const 
 }
 
 CaseOutcome RunCorrectnessCase(const EvaluationContext& ctx, const CaseSpec& spec) {
+  if (ctx.task.compare.mode == CompareMode::kStatistical) return RunStatisticalCase(ctx, spec);
   auto start = std::chrono::steady_clock::now();
   CaseOutcome base;
   base.index = spec.index;
@@ -136,18 +74,9 @@ CaseOutcome RunCorrectnessCase(const EvaluationContext& ctx, const CaseSpec& spe
     return finish(Fail(base, Verdict::kRuntimeError, "reference failed: " + expectation.status().message()));
   const std::vector<at::Tensor>& expected = expectation->expected;
 
-  RunResult first = RunOnce(ctx, spec, inputs, base);
+  CandidateRun first = RunCandidate(ctx, spec, inputs, ctx.named_attrs, base);
   if (first.failure) return finish(*first.failure);
-
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    const std::string& name = ctx.task.inputs[i].name;
-    if (IsInplaceTarget(ctx.task, name)) continue;
-    if (!BitwiseEqual(ctx.device->ToHost(inputs[i]), pristine[i].contiguous()))
-      return finish(Fail(base, Verdict::kSuspicious,
-                         fmt::format("input '{}' was modified by the candidate (inputs are read-only; declare the "
-                                     "output inplace if the op writes it)",
-                                     name)));
-  }
+  if (auto changed = CheckInputsUnchanged(ctx, inputs, pristine, base)) return finish(*changed);
 
   CaseOutcome outcome = base;
   for (size_t j = 0; j < expected.size(); ++j) {
@@ -172,31 +101,9 @@ CaseOutcome RunCorrectnessCase(const EvaluationContext& ctx, const CaseSpec& spe
                          name));
   }
 
-  if (ctx.task.compare.deterministic) {
-    std::vector<at::Tensor> again;
-    for (const auto& t : pristine) again.push_back(ctx.device->Place(t));
-    RunResult second = RunOnce(ctx, spec, again, base);
-    if (second.failure) {
-      CaseOutcome f = *second.failure;
-      f.reason = "second run on identical inputs: " + f.reason;
-      return finish(f);
-    }
-    for (size_t j = 0; j < first.outputs.size(); ++j)
-      if (!BitwiseEqual(first.outputs[j], second.outputs[j])) {
-        CompareResult diff = Compare(first.outputs[j], second.outputs[j],
-                                     Tolerance{0, 0, true, "bitwise"}, CompareMode::kExact, -1);
-        std::string where = diff.first_mismatches.empty()
-                                ? std::string("")
-                                : fmt::format("; first difference at {}: {} then {}",
-                                              IndexToString(diff.first_mismatches[0].index),
-                                              diff.first_mismatches[0].expected, diff.first_mismatches[0].actual);
-        return finish(Fail(outcome, Verdict::kWrong,
-                           fmt::format("output '{}' is nondeterministic: two runs on identical inputs differ in {} "
-                                       "of {} elements{} (a race, uninitialised reads, or state kept between calls)",
-                                       ctx.task.outputs[j].name, diff.mismatches, diff.numel, where),
-                           ctx.task.outputs[j].name));
-      }
-  }
+  if (ctx.task.compare.deterministic)
+    if (auto differs = CheckRepeatable(ctx, spec, pristine, first.outputs, ctx.named_attrs, outcome))
+      return finish(*differs);
   return finish(outcome);
 }
 

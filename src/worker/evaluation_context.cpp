@@ -18,6 +18,17 @@ Result<EvaluationContext> EvaluationContext::Create(const EvaluateRequest& reque
   for (const DTypeVariant& v : ctx.variants) {
     ANVIL_ASSIGN_OR_RETURN(std::vector<formula::OutputInfo> outs, TaskOutputs(ctx.task, v));
     ctx.outputs.push_back(std::move(outs));
+    if (ctx.task.compare.mode != CompareMode::kStatistical) continue;
+    std::vector<std::vector<DistributionParam>> per_output;
+    for (const TaskOutput& o : ctx.task.outputs) {
+      std::vector<DistributionParam> params;
+      for (const std::string& expr : o.distribution->params) {
+        ANVIL_ASSIGN_OR_RETURN(DistributionParam p, ResolveDistributionParam(ctx.task, v, expr));
+        params.push_back(std::move(p));
+      }
+      per_output.push_back(std::move(params));
+    }
+    ctx.distribution_params.push_back(std::move(per_output));
   }
   for (const TaskAttr& a : ctx.task.attrs) {
     ctx.attr_values.push_back(a.value);

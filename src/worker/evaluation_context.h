@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "formula/ir.h"
+#include "task/task_graph.h"
 #include "task/task.h"
 #include "verify/protocol.h"
 #include "worker/candidate.h"
@@ -24,6 +25,8 @@ struct EvaluationContext {
   Task task;
   std::vector<DTypeVariant> variants;
   std::vector<std::vector<formula::OutputInfo>> outputs;  // per variant: name, dtype, symbolic shape
+  // Statistical tasks: per variant, per output, its distribution's parameters.
+  std::vector<std::vector<std::vector<DistributionParam>>> distribution_params;
   std::unique_ptr<ReferenceModel> reference;
   std::vector<ScalarValue> attr_values;
   NamedAttrs named_attrs;

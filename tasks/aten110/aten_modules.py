@@ -234,3 +234,30 @@ class Op_zero_(torch.nn.Module):
 class Op_zeros_like(torch.nn.Module):
     def forward(self, x):
         return aten.zeros_like.default(x)
+
+
+class Op_bernoulli(torch.nn.Module):
+    # Random ops: the harness seeds PyTorch's generators with the case's seed
+    # before each call; the seed attribute arrives as the task's default.
+    def forward(self, p, seed):
+        return aten.bernoulli.default(p)
+
+
+class Op_exponential_(torch.nn.Module):
+    def forward(self, x, lambd, seed):
+        return x.clone().exponential_(lambd)
+
+
+class Op_poisson(torch.nn.Module):
+    def forward(self, rate, seed):
+        return aten.poisson.default(rate)
+
+
+class Op_rrelu_with_noise_training(torch.nn.Module):
+    def forward(self, x, noise, lower, upper, seed):
+        # A contiguous copy: ATen's CPU kernel writes `noise` through its data
+        # pointer as if contiguous, so a transposed noise would get its values
+        # in the wrong places (the candidate's in-place noise is judged by index).
+        noise = noise.clone(memory_format=torch.contiguous_format)
+        out = aten.rrelu_with_noise.default(x, noise, lower, upper, True)
+        return out, noise

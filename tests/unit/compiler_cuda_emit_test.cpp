@@ -242,6 +242,52 @@ TEST(CudaEmit, ScalarLevelInputIsUnsupported) {
   EXPECT_TRUE(Has(r.status().message(), "input x")) << r.status().message();
 }
 
+// An in-place output (add_, masked_fill_) is stored through its own strides,
+// passed in Args; the dense path needs them dense too, and contiguous outputs
+// of the same file keep the flat index.
+TEST_F(CudaEmitTest, InPlaceElementwiseOutputUsesItsStrides) {
+  Formula f{"add_inplace", "out = x + y\ncopy = y * 2",
+            {{"x", DType::kF32, {S("R"), S("C")}}, {"y", DType::kF32, {S("R"), S("C")}}}, {}, {"out", "copy"}};
+  f.inplace = {{"out", "x"}};
+  const std::string text = PrintAndBuild(f, kFloats);
+  EXPECT_TRUE(Has(text, "int64_t out_stride[2][2];"));
+  EXPECT_TRUE(Has(text, "a.out_stride[0][1] = anvil::Stride(out[0], 1);"));
+  EXPECT_FALSE(Has(text, "a.out_stride[1]")) << "the contiguous output needs no strides";
+  EXPECT_TRUE(Has(text, "if (a.size[d] != 1 && a.out_stride[0][d] != expected) dense = false;"));
+  EXPECT_TRUE(Has(text, "if constexpr (!kDense) {"));
+  EXPECT_TRUE(Has(text, "oo0 += c1 * a.out_stride[0][1];"));
+  EXPECT_TRUE(Has(text, "a.out0[oo0] ="));
+  EXPECT_TRUE(Has(text, "a.out1[e] ="));
+}
+
+// In place in a row plan (softmax_ over the last dim, and over the last two):
+// row bases from the output's strides, positions along the row axis too.
+TEST_F(CudaEmitTest, InPlaceRowPlanOutputUsesItsStrides) {
+  Formula f{"softmax_inplace", "out = softmax(x, -1)", {{"x", DType::kF32, {S("R"), S("C")}}}, {}};
+  f.inplace = {{"out", "x"}};
+  std::string text = PrintAndBuild(f, {DType::kF32, DType::kBF16});
+  EXPECT_TRUE(Has(text, "ob0 += c0 * a.out_stride[0][0];"));
+  EXPECT_TRUE(Has(text, "a.out0[ob0 + j * a.out_stride[0][1]] ="));
+  EXPECT_FALSE(Has(text, "a.out0[r * L + j]"));
+  Formula g{"center_inplace", "out = x - mean(x, (-2, -1), keepdim=True)",
+            {{"x", DType::kF32, {S("B"), S("H"), S("W")}}}, {}};
+  g.inplace = {{"out", "x"}};
+  text = PrintAndBuild(g, {DType::kF32});
+  EXPECT_TRUE(Has(text, "int64_t oo0 = ob0;"));
+  EXPECT_TRUE(Has(text, "oo0 += c2 * a.out_stride[0][2];"));
+  EXPECT_TRUE(Has(text, "a.out0[oo0] ="));
+}
+
+// soft_margin_loss: the printed kernel takes exp of -|z| only.
+TEST_F(CudaEmitTest, SoftMarginLossPrintsTheStableForm) {
+  Formula f{"soft_margin_loss", "out = mean(log1p(exp(-x * y)))",
+            {{"x", DType::kF32, {S("R"), S("C")}}, {"y", DType::kF32, {S("R"), S("C")}}}, {}};
+  const std::string text = PrintAndBuild(f, kFloats);
+  EXPECT_TRUE(Has(text, "anvil::fm::Maximum<float>(")) << text;
+  EXPECT_TRUE(Has(text, "(stable)")) << text;
+  EXPECT_TRUE(Has(text, "709.78")) << "past ln(DBL_MAX) f64 exp overflows: inf, as the reference";
+}
+
 // Matmuls are generated for Triton and the CPU; the CUDA printer says so.
 TEST(CudaEmit, MatmulIsRefusedWithWhereItIsServed) {
   Formula f{"mm", "out = relu(x @ w)", {{"x", DType::kF16, {S("M"), S("K")}}, {"w", DType::kF16, {S("K"), S("N")}}}, {}};

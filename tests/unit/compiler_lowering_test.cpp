@@ -93,7 +93,131 @@ TEST(CompilerLowering, EveryPassCanBeDumped) {
     EXPECT_NE(text.find("plan k"), std::string::npos);
   });
   ASSERT_TRUE(plan.ok());
-  EXPECT_EQ(passes, (std::vector<std::string>{"domain", "decompose", "prune", "levels", "widen", "io"}));
+  EXPECT_EQ(passes, (std::vector<std::string>{"domain", "decompose", "stabilize", "prune", "levels", "widen", "io"}));
+}
+
+// In-place outputs: accepted where every element is read before it is written
+// and never after; otherwise refused with the reason.
+struct InPlaceCase {
+  std::string formula;
+  std::vector<formula::InputDecl> inputs;
+  std::vector<std::string> outputs;
+  InPlaceOutputs inplace;
+  std::string error;  // empty: lowers, and each output in `inplace` is marked
+  ErrorCode code = ErrorCode::kUnsupported;
+};
+
+TEST(CompilerLowering, InPlaceOutputsAreMarkedOrRefused) {
+  const SymShape R1 = {Dim::Symbol("R"), Dim::Fixed(1)};
+  const std::vector<InPlaceCase> cases = {
+      {"out = x + y", {{"x", DType::kF32, RC()}, {"y", DType::kF32, RC()}}, {"out"}, {{"out", "x"}}, ""},
+      {"out = where(mask, v, x)", {{"x", DType::kF16, RC()}, {"mask", DType::kBool, RC()}}, {"out"}, {{"out", "x"}}, ""},
+      // A row plan: the passes read the row before the output loop writes it.
+      {"out = softmax(x, -1)", {{"x", DType::kF32, RC()}}, {"out"}, {{"out", "x"}}, ""},
+      // A per-row output in a row plan: read at the row's start, written once at its end.
+      {"out = x + sum(y, -1, keepdim=True)", {{"x", DType::kF32, R1}, {"y", DType::kF32, RC()}}, {"out"},
+       {{"out", "x"}}, ""},
+      // The epilogue input of a matmul, read only where it is written.
+      {"out = r + x @ w", {{"x", DType::kF32, RC()}, {"w", DType::kF32, CN()}, {"r", DType::kF32, RN()}}, {"out"},
+       {{"out", "r"}}, ""},
+      {"out = x @ w", {{"x", DType::kF32, {Dim::Symbol("R"), Dim::Symbol("R")}}, {"w", DType::kF32, {Dim::Symbol("R"), Dim::Symbol("R")}}},
+       {"out"}, {{"out", "x"}}, "a matmul operand"},
+      {"out = x + y", {{"x", DType::kF32, C()}, {"y", DType::kF32, RC()}}, {"out"}, {{"out", "x"}},
+       "has shape [R, C] and the input [C]"},
+      {"out = x / 2", {{"x", DType::kI32, RC()}}, {"out"}, {{"out", "x"}}, "the output is f32 and the input i32"},
+      // Elementwise with a per-row in-place output: other blocks of the row still read x.
+      {"out = x * 2\nz = x + y", {{"x", DType::kF32, R1}, {"y", DType::kF32, RC()}}, {"out", "z"}, {{"out", "x"}},
+       "one value per row of an elementwise kernel"},
+      {"a = x + 1\nb = x + 2", {{"x", DType::kF32, RC()}}, {"a", "b"}, {{"a", "x"}, {"b", "x"}},
+       "two outputs in one tensor"},
+      {"out = x + y", {{"x", DType::kF32, RC()}, {"y", DType::kF32, RC()}}, {"out"}, {{"out", "q"}},
+       "not an input of the formula", ErrorCode::kInvalidInput},
+      {"out = x + y", {{"x", DType::kF32, RC()}, {"y", DType::kF32, RC()}}, {"out"}, {{"res", "x"}},
+       "the formula has no such output", ErrorCode::kInvalidInput},
+  };
+  for (const InPlaceCase& c : cases) {
+    SCOPED_TRACE(c.formula);
+    std::vector<formula::AttrDecl> attrs;
+    if (c.formula.find(", v,") != std::string::npos) attrs.push_back({"v", DType::kF32});
+    auto graph = formula::Compile(c.formula, c.inputs, attrs, c.outputs);
+    ASSERT_TRUE(graph.ok()) << graph.status().message();
+    auto plan = LowerToPlan(*graph, "k", nullptr, c.inplace);
+    if (!c.error.empty()) {
+      ASSERT_FALSE(plan.ok()) << plan->Dump();
+      EXPECT_EQ(plan.status().code(), c.code);
+      EXPECT_NE(plan.status().message().find(c.error), std::string::npos) << plan.status().message();
+      continue;
+    }
+    ASSERT_TRUE(plan.ok()) << plan.status().message();
+    EXPECT_TRUE(plan->HasInPlaceOutputs());
+    for (const PlanOutput& o : plan->outputs) {
+      auto it = c.inplace.find(o.name);
+      if (it == c.inplace.end()) {
+        EXPECT_EQ(o.inplace, -1) << o.name;
+        continue;
+      }
+      ASSERT_GE(o.inplace, 0) << o.name;
+      EXPECT_EQ(plan->inputs[o.inplace].name, it->second);
+      EXPECT_NE(plan->Dump().find("in place into " + it->second), std::string::npos) << plan->Dump();
+    }
+  }
+  // Without the declaration nothing is in place (outputs stay contiguous).
+  auto graph = formula::Compile("out = x + y", {{"x", DType::kF32, RC()}, {"y", DType::kF32, RC()}}, {}, {"out"});
+  ASSERT_TRUE(graph.ok());
+  auto plan = LowerToPlan(*graph, "k");
+  ASSERT_TRUE(plan.ok());
+  EXPECT_FALSE(plan->HasInPlaceOutputs());
+  EXPECT_EQ(plan->Dump().find("in place"), std::string::npos);
+}
+
+// log1p(exp(z)) and log(1 + exp(z)) become max(z, 0) + log1p(exp(-|z|)): no
+// exp of a positive argument is left in the plan; other uses of exp stay.
+TEST(CompilerLowering, SoftplusPatternsAreRewrittenStably) {
+  struct Stable {
+    std::string formula;
+    bool rewritten;
+  };
+  const std::vector<Stable> cases = {
+      {"out = mean(log1p(exp(-x * y)), -1)", true},  // soft_margin_loss, per row
+      {"out = log1p(exp(x))", true},
+      {"out = log(1 + exp(x))", true},
+      {"out = log(exp(x) + 1.0)", true},
+      {"out = log(2 + exp(x))", false},
+      {"out = log1p(exp(x)) + exp(y)", true},
+      {"out = log1p(x)", false},
+  };
+  for (const Stable& c : cases) {
+    SCOPED_TRACE(c.formula);
+    std::vector<formula::InputDecl> inputs = {{"x", DType::kF32, RC()}};
+    if (c.formula.find('y') != std::string::npos) inputs.push_back({"y", DType::kF32, RC()});
+    auto graph = formula::Compile(c.formula, inputs, {}, {"out"});
+    ASSERT_TRUE(graph.ok()) << graph.status().message();
+    auto plan = LowerToPlan(*graph, "k");
+    ASSERT_TRUE(plan.ok()) << plan.status().message();
+    const std::string dump = plan->Dump();
+    bool stable_origin = false;
+    for (const KNode& n : plan->nodes) stable_origin = stable_origin || n.origin.find("(stable)") != std::string::npos;
+    // Every exp of the rewritten form takes -|z| (a neg of an abs).
+    int exps = 0, stable_exps = 0, clamps = 0;
+    for (const KNode& n : plan->nodes) {
+      if (n.kind != KNode::Kind::kOp) continue;
+      clamps += n.op == formula::Op::kClampMin;
+      if (n.op != formula::Op::kExp) continue;
+      ++exps;
+      const KNode& arg = plan->nodes[n.operands[0]];
+      stable_exps += arg.op == formula::Op::kNeg && plan->nodes[arg.operands[0]].op == formula::Op::kAbs;
+    }
+    if (c.rewritten) {
+      EXPECT_GE(stable_exps, 1) << dump;
+      EXPECT_EQ(clamps, 1) << dump;
+      EXPECT_TRUE(stable_origin) << "the rewritten node's origin says so";
+      // log1p(exp(x)) + exp(y): y's exp is untouched.
+      EXPECT_EQ(exps - stable_exps, c.formula.find("exp(y)") != std::string::npos ? 1 : 0) << dump;
+    } else {
+      EXPECT_EQ(stable_exps, 0) << dump;
+      EXPECT_EQ(clamps, 0) << dump;
+    }
+  }
 }
 
 }  // namespace

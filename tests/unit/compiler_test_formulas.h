@@ -21,6 +21,7 @@ struct Formula {
   std::vector<formula::InputDecl> inputs;
   std::vector<formula::AttrDecl> attrs;
   std::vector<std::string> outputs = {"out"};
+  InPlaceOutputs inplace = {};  // output -> the input it is written into
 };
 
 // One plan per dtype in `dtypes` (every input takes the variant's dtype;
@@ -33,7 +34,7 @@ inline std::vector<KernelPlan> Lower(const Formula& f, const std::vector<DType>&
     auto graph = formula::Compile(f.source, inputs, f.attrs, f.outputs);
     EXPECT_TRUE(graph.ok()) << f.name << ": " << graph.status().message();
     if (!graph.ok()) return {};
-    auto plan = LowerToPlan(*graph, f.name);
+    auto plan = LowerToPlan(*graph, f.name, nullptr, f.inplace);
     EXPECT_TRUE(plan.ok()) << f.name << ": " << plan.status().message();
     if (!plan.ok()) return {};
     plans.push_back(std::move(*plan));

@@ -307,6 +307,54 @@ TEST_F(TritonEmitTest, UnsupportedOpIsUnsupported) {
   EXPECT_TRUE(Has(source.status().message(), "pow")) << source.status().message();
 }
 
+// In-place outputs: their strides are kernel arguments taken from the output
+// tensor (the input itself), in elementwise, row and matmul kernels.
+TEST_F(TritonEmitTest, InPlaceOutputsAreStoredThroughTheirStrides) {
+  Formula add{"masked_fill_inplace", "out = where(mask, value, x)",
+              {{"x", DType::kF32, {S("R"), S("C")}}, {"mask", DType::kBool, {S("R"), S("C")}}},
+              {{"value", DType::kF32}}};
+  add.inplace = {{"out", "x"}};
+  std::vector<KernelPlan> plans;
+  for (DType t : kFloats) {
+    auto graph = formula::Compile(add.source, {{"x", t, add.inputs[0].shape}, add.inputs[1]}, add.attrs, add.outputs);
+    ASSERT_TRUE(graph.ok()) << graph.status().message();
+    auto plan = LowerToPlan(*graph, add.name, nullptr, add.inplace);
+    ASSERT_TRUE(plan.ok()) << plan.status().message();
+    plans.push_back(*plan);
+  }
+  auto source = EmitTriton(plans, {});
+  ASSERT_TRUE(source.ok()) << source.status().message();
+  std::string text = *source;
+  CheckPython(add.name, text);
+  EXPECT_TRUE(Has(text, "os0_0, os0_1, a0, BLOCK: tl.constexpr")) << text;
+  EXPECT_TRUE(Has(text, "obase0 = r0 * os0_0"));
+  EXPECT_TRUE(Has(text, "joffo0 = j * os0_1"));
+  EXPECT_TRUE(Has(text, "tl.store(out0_ptr + obase0 + joffo0, "));
+  EXPECT_TRUE(Has(text, "out.stride(0), out.stride(1), _a0"));
+  EXPECT_FALSE(Has(text, "out0_ptr + r * L + j"));
+
+  Formula rows{"softmax_inplace", "out = softmax(x, -1)", {{"x", DType::kF32, {S("R"), S("C")}}}, {}};
+  rows.inplace = {{"out", "x"}};
+  text = Print(rows, {DType::kF32});
+  EXPECT_TRUE(Has(text, "tl.store(out0_ptr + obase0 + joffo0, "));
+
+  Formula mm{"addmm_inplace", "out = r + x @ w",
+             {{"x", DType::kF16, {S("M"), S("K")}}, {"w", DType::kF16, {S("K"), S("N")}}, {"r", DType::kF16, {S("M"), S("N")}}},
+             {}};
+  mm.inplace = {{"out", "r"}};
+  text = Print(mm, {DType::kF16});
+  EXPECT_TRUE(Has(text, "tl.store(out0_ptr + rm[:, None] * os0_0 + rn[None, :] * os0_1, "));
+  EXPECT_TRUE(Has(text, "out.stride(0), out.stride(1), BLOCK_M=")) << text;
+}
+
+TEST_F(TritonEmitTest, SoftMarginLossPrintsTheStableForm) {
+  Formula f{"soft_margin_loss", "out = mean(log1p(exp(-x * y)))",
+            {{"x", DType::kF32, {S("R"), S("C")}}, {"y", DType::kF32, {S("R"), S("C")}}}, {}};
+  const std::string text = Print(f, kFloats);
+  EXPECT_TRUE(Has(text, "tl.maximum(")) << text;
+  EXPECT_TRUE(Has(text, "(stable)")) << text;
+}
+
 TEST_F(TritonEmitTest, BadParametersAreInvalidInput) {
   Formula f{"ew2", "out = x * 2", {{"x", DType::kF32, {S("N")}}}, {}};
   std::vector<KernelPlan> plans = Lower(f, {DType::kF32});

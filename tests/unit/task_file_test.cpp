@@ -118,7 +118,7 @@ INSTANTIATE_TEST_SUITE_P(
                 "did you mean 'sigmoid'"},
         BadTask{kHead + kInput + "[[outputs]]\nname = \"out\"\ndtype = \"f16\"\n" + kCases,
                 "output 'out' is declared f16 but the formula computes f32"},
-        BadTask{kHead + kInput + kOutput + kCases + "[compare]\nmode = \"fuzzy\"\n", "allclose, exact or unordered"},
+        BadTask{kHead + kInput + kOutput + kCases + "[compare]\nmode = \"fuzzy\"\n", "allclose, exact, unordered or statistical"},
         BadTask{kHead + kInput + "[[attrs]]\nname = \"k\"\ndtype = \"i32\"\nvalue = 1.5\n" + kOutput + kCases,
                 "attribute 'k' is i32: needs an integer"},
         BadTask{kHead + "[[inputs]]\nname = \"x\"\ndtype = \"i32\"\nshape = [\"N\"]\ndomain = \"unit\"\n" + kOutput +

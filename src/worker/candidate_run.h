@@ -1,0 +1,43 @@
+// The steps of a correctness case that every comparison mode shares: one run
+// of the candidate on fresh outputs with its checks (status, device fault,
+// guard zones), the check that inputs kept their values, and the repeat run
+// that must reproduce the outputs bit for bit. case_runner.h (value
+// comparison) and statistical_case.h (random operators) are built from them.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <ATen/ATen.h>
+
+#include "verify/protocol.h"
+#include "worker/evaluation_context.h"
+
+namespace anvil::worker {
+
+// `o` with the verdict, reason and the output the reason is about.
+CaseOutcome Fail(CaseOutcome o, Verdict v, std::string reason, std::string output = "");
+
+// The candidate's outputs (on the host) from one call with `attrs`, or the
+// failure: a non-OK status, a device fault, a write outside an output
+// (wrong) or an input (suspicious).
+struct CandidateRun {
+  std::vector<at::Tensor> outputs;
+  std::optional<CaseOutcome> failure;
+};
+CandidateRun RunCandidate(const EvaluationContext& ctx, const CaseSpec& spec, const std::vector<at::Tensor>& inputs,
+                          const NamedAttrs& attrs, const CaseOutcome& base);
+
+// Suspicious when an input the task does not write in place changed.
+std::optional<CaseOutcome> CheckInputsUnchanged(const EvaluationContext& ctx, const std::vector<at::Tensor>& inputs,
+                                                const std::vector<at::Tensor>& pristine, const CaseOutcome& base);
+
+// Runs the candidate again on fresh copies of `pristine` with the same
+// attributes: wrong unless every output is bitwise identical to `first`.
+std::optional<CaseOutcome> CheckRepeatable(const EvaluationContext& ctx, const CaseSpec& spec,
+                                           const std::vector<at::Tensor>& pristine,
+                                           const std::vector<at::Tensor>& first, const NamedAttrs& attrs,
+                                           const CaseOutcome& outcome);
+
+}  // namespace anvil::worker

@@ -207,18 +207,8 @@ class Lowering {
   }
 
   // ---- 2. decompose ---------------------------------------------------------
-  int Add(KNode n) {
-    plan_.nodes.push_back(std::move(n));
-    return static_cast<int>(plan_.nodes.size()) - 1;
-  }
-  int Const(double v) {
-    KNode n;
-    n.kind = KNode::Kind::kConst;
-    n.value = ScalarValue::Float(v);
-    n.dtype = n.operand_dtype = DType::kF64;
-    n.level = Level::kScalar;
-    return Add(n);
-  }
+  int Add(KNode n) { return NodeAppender(plan_.nodes).Add(std::move(n)); }
+  int Const(double v) { return NodeAppender(plan_.nodes).Const(v); }
   int RowLength() {
     if (row_length_ < 0) {
       KNode n;
@@ -230,16 +220,8 @@ class Lowering {
     }
     return row_length_;
   }
-  // An elementwise primitive working in `dtype` (operands converted to it), result `result`.
   int OpNode(Op op, std::vector<int> operands, DType dtype, const std::string& origin, DType result) {
-    KNode n;
-    n.kind = KNode::Kind::kOp;
-    n.op = op;
-    n.operands = std::move(operands);
-    n.dtype = result;
-    n.operand_dtype = dtype;
-    n.origin = origin;
-    return Add(n);
+    return NodeAppender(plan_.nodes).OpNode(op, std::move(operands), dtype, origin, result);
   }
   int OpNode(Op op, std::vector<int> operands, DType dtype, const std::string& origin) {
     return OpNode(op, std::move(operands), dtype, origin, dtype);
@@ -781,6 +763,32 @@ std::string KernelPlan::Dump() const {
 Result<KernelPlan> LowerToPlan(const formula::Graph& graph, const std::string& name, const DumpFn& dump,
                                const InPlaceOutputs& inplace) {
   return Lowering(graph, name, inplace).Run(dump);
+}
+
+int NodeAppender::Add(KNode n) {
+  nodes_->push_back(std::move(n));
+  return static_cast<int>(nodes_->size()) - 1;
+}
+
+int NodeAppender::Const(double v) {
+  KNode n;
+  n.kind = KNode::Kind::kConst;
+  n.value = ScalarValue::Float(v);
+  n.dtype = n.operand_dtype = DType::kF64;
+  n.level = Level::kScalar;
+  return Add(std::move(n));
+}
+
+int NodeAppender::OpNode(formula::Op op, std::vector<int> operands, DType in, const std::string& origin,
+                         DType result) {
+  KNode n;
+  n.kind = KNode::Kind::kOp;
+  n.op = op;
+  n.operands = std::move(operands);
+  n.dtype = result;
+  n.operand_dtype = in;
+  n.origin = origin;
+  return Add(std::move(n));
 }
 
 }  // namespace anvil::compiler

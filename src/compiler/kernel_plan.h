@@ -203,6 +203,25 @@ using InPlaceOutputs = std::map<std::string, std::string>;
 // message naming the node or output and what the compiler would need; an
 // `inplace` entry naming no output or input is kInvalidInput.
 using DumpFn = std::function<void(const std::string& pass, const std::string& text)>;
+
+// Appends nodes to a plan's node list: what lowering and its rewrites
+// (stabilize.h) build plans with. Returns each node's index. Constants are
+// f64 scalars; an op's level is left for the `levels` pass.
+class NodeAppender {
+ public:
+  explicit NodeAppender(std::vector<KNode>& nodes) : nodes_(&nodes) {}
+  int Add(KNode n);
+  int Const(double v);
+  // An elementwise primitive working in `in` (operands converted to it), giving `result`.
+  int OpNode(formula::Op op, std::vector<int> operands, DType in, const std::string& origin, DType result);
+  int OpNode(formula::Op op, std::vector<int> operands, DType t, const std::string& origin) {
+    return OpNode(op, std::move(operands), t, origin, t);
+  }
+
+ private:
+  std::vector<KNode>* nodes_;
+};
+
 Result<KernelPlan> LowerToPlan(const formula::Graph& graph, const std::string& name, const DumpFn& dump = nullptr,
                                const InPlaceOutputs& inplace = {});
 

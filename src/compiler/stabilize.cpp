@@ -39,47 +39,12 @@ Softplus Match(const std::vector<KNode>& nodes, const KNode& n) {
   return {};
 }
 
-// Appends nodes to a plan under rewrite; levels and passes are set by the later `levels` pass.
-class Builder {
- public:
-  explicit Builder(std::vector<KNode>& nodes) : nodes_(nodes) {}
-  int Add(KNode n) {
-    nodes_.push_back(std::move(n));
-    return static_cast<int>(nodes_.size()) - 1;
-  }
-  int Const(double v) {
-    KNode n;
-    n.kind = KNode::Kind::kConst;
-    n.value = ScalarValue::Float(v);
-    n.dtype = n.operand_dtype = DType::kF64;
-    n.level = Level::kScalar;
-    return Add(n);
-  }
-  // An elementwise op working in `in` (operands converted to it), giving `result`.
-  int OpNode(formula::Op op, std::vector<int> operands, DType in, const std::string& origin, DType result) {
-    KNode n;
-    n.kind = KNode::Kind::kOp;
-    n.op = op;
-    n.operands = std::move(operands);
-    n.operand_dtype = in;
-    n.dtype = result;
-    n.origin = origin;
-    return Add(n);
-  }
-  int OpNode(formula::Op op, std::vector<int> operands, DType t, const std::string& origin) {
-    return OpNode(op, std::move(operands), t, origin, t);
-  }
-
- private:
-  std::vector<KNode>& nodes_;
-};
-
 }  // namespace
 
 std::vector<int> StabilizeSoftplus(KernelPlan& plan) {
   std::vector<KNode> old = std::move(plan.nodes);
   plan.nodes.clear();
-  Builder b(plan.nodes);
+  NodeAppender b(plan.nodes);
   std::vector<int> renumber(old.size(), -1);
   for (size_t i = 0; i < old.size(); ++i) {
     KNode n = std::move(old[i]);

@@ -99,9 +99,9 @@ at::Tensor ContinuousCdf(const CaseDistribution& d, const at::Tensor& x) {
 // the next value above. Found by stepping the bit pattern, which orders
 // floats of one sign by magnitude. f64 samples are taken as exact. `slack`
 // is the cell widened by one more rounding step on each side: the support
-// check accepts it, since a kernel (or PyTorch itself: bf16 rrelu multiplies
-// x by a slope already rounded to bf16) may round an intermediate to the
-// output dtype before the last operation.
+// check accepts it, since a kernel (or PyTorch itself: its bf16 rrelu puts
+// values just past x * upper, as if the slope were rounded to bf16 first)
+// may round an intermediate to the output dtype before the last operation.
 struct Cell {
   at::Tensor lo, hi, slack_lo, slack_hi;
 };

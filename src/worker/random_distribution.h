@@ -10,7 +10,7 @@
 //     std == 0, bernoulli with p 0 or 1, poisson with rate 0) its one value.
 //     A floating value of a continuous distribution may lie up to one
 //     rounding step of its dtype outside (an intermediate rounded to the
-//     output dtype is legitimate; PyTorch's bf16 rrelu does it).
+//     output dtype is legitimate; PyTorch's bf16 rrelu lands there).
 //   - The randomised probability integral transform: for an element with CDF
 //     F and observed value x, the interval [lo, hi] = [F(x-), F(x)] for a
 //     discrete value, or [F(a), F(b)] for a floating value x standing for

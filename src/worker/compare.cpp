@@ -27,15 +27,6 @@ std::string IndexString(const std::vector<int64_t>& index) {
   return "[" + fmt::format("{}", fmt::join(index, ", ")) + "]";
 }
 
-std::vector<int64_t> Unravel(int64_t flat, at::IntArrayRef sizes) {
-  std::vector<int64_t> index(sizes.size());
-  for (size_t d = sizes.size(); d-- > 0;) {
-    index[d] = flat % sizes[d];
-    flat /= sizes[d];
-  }
-  return index;
-}
-
 std::string Number(double v) {
   if (std::isnan(v)) return "NaN";
   return fmt::format("{:.7g}", v);
@@ -225,6 +216,15 @@ double OutputScale(const at::Tensor& expected) {
     return (expected.scalar_type() == at::kBool ? expected.to(at::kLong) : expected).abs().max().item<double>();
   // In the output dtype: the maximum is exact and no f64 copy of a large output is made.
   return at::where(at::isfinite(expected), expected.abs(), at::zeros_like(expected)).max().item<double>();
+}
+
+std::vector<int64_t> Unravel(int64_t flat, at::IntArrayRef sizes) {
+  std::vector<int64_t> index(sizes.size());
+  for (size_t d = sizes.size(); d-- > 0;) {
+    index[d] = flat % sizes[d];
+    flat /= sizes[d];
+  }
+  return index;
 }
 
 }  // namespace anvil::worker

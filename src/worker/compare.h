@@ -67,6 +67,10 @@ bool BitwiseEqual(const at::Tensor& a, const at::Tensor& b);
 // signs or NaN payloads.
 bool IsConstant(const at::Tensor& t);
 
+// The multi-dimensional (row-major) index of element `flat` of a tensor of
+// `sizes` (which hold at least flat + 1 elements).
+std::vector<int64_t> Unravel(int64_t flat, at::IntArrayRef sizes);
+
 // max |x| over the finite values of `expected` (integers included); 0 when
 // there are none.
 double OutputScale(const at::Tensor& expected);

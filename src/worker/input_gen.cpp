@@ -37,11 +37,7 @@ class Rng {
   }
 
  private:
-  static uint64_t Mix(uint64_t z) {
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-  }
+  static uint64_t Mix(uint64_t z) { return MixBits(z); }
   uint64_t state_;
 };
 
@@ -374,6 +370,12 @@ at::Tensor CloneGuarded(const at::Tensor& t) {
   at::Tensor c = AllocateGuarded(t.scalar_type(), t.sizes(), t.strides(), span);
   if (span > 0) std::memcpy(c.data_ptr(), t.data_ptr(), static_cast<size_t>(span) * t.element_size());
   return c;
+}
+
+uint64_t MixBits(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
 }
 
 }  // namespace anvil::worker

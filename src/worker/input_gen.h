@@ -41,6 +41,10 @@ namespace anvil::worker {
 // broadcast: the largest dim of size > 1 (the first such if tied) has stride 0,
 //   an expanded view of a size-1 dim; no such dim falls back to contiguous.
 enum class Layout { kContiguous, kTransposed, kStrided, kBroadcast };
+// SplitMix64's finaliser: a well-mixed 64-bit hash of `z`, the same on every
+// machine (input values and the statistical mode's seeds derive from it).
+uint64_t MixBits(uint64_t z);
+
 std::optional<Layout> ParseLayout(std::string_view name);  // "contiguous", "transposed", "strided", "broadcast"
 std::string_view LayoutName(Layout l);
 

@@ -6,20 +6,12 @@
 #include <fmt/ranges.h>
 
 #include "reference/evaluate.h"
+#include "worker/compare.h"
 
 namespace anvil::worker {
 namespace {
 
 using Kind = DistributionKind;
-
-std::vector<int64_t> Unravel(int64_t flat, at::IntArrayRef shape) {
-  std::vector<int64_t> idx(shape.size());
-  for (int64_t d = static_cast<int64_t>(shape.size()) - 1; d >= 0; --d) {
-    idx[d] = shape[d] == 0 ? 0 : flat % shape[d];
-    flat = shape[d] == 0 ? 0 : flat / shape[d];
-  }
-  return idx;
-}
 
 // The first element where `bad` holds, as "[i, j]", or "" when none does.
 std::string FirstWhere(const at::Tensor& bad) {

@@ -8,18 +8,15 @@
 #include "worker/candidate_run.h"
 #include "worker/case_runner.h"
 #include "worker/eager_baseline.h"
+#include "worker/input_gen.h"
 #include "worker/random_distribution.h"
 #include "worker/statistical_test.h"
 
 namespace anvil::worker {
 namespace {
 
-uint64_t SplitMix64(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
+// One SplitMix64 step: the golden-ratio increment, then the finaliser.
+uint64_t SplitMix64(uint64_t x) { return MixBits(x + 0x9E3779B97F4A7C15ull); }
 
 NamedAttrs WithSeed(const EvaluationContext& ctx, int64_t seed) {
   NamedAttrs attrs = ctx.named_attrs;

@@ -54,15 +54,6 @@ StatisticalTest Correlation(std::string name, const at::Tensor& a, const at::Ten
   return {std::move(name), z, TwoSided(z)};
 }
 
-std::vector<int64_t> Unravel(int64_t flat, at::IntArrayRef shape) {
-  std::vector<int64_t> idx(shape.size());
-  for (int64_t d = static_cast<int64_t>(shape.size()) - 1; d >= 0; --d) {
-    idx[d] = flat % shape[d];
-    flat /= shape[d];
-  }
-  return idx;
-}
-
 std::string SupportWords(const CaseDistribution& d) {
   switch (d.kind) {
     case DistributionKind::kBernoulli: return "0 or 1 (1 only where p > 0, 0 only where p < 1)";

@@ -3,7 +3,8 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <thread>
+
+#include "util/cpu_set.h"
 
 namespace anvil::cli {
 
@@ -15,7 +16,7 @@ void ResolveDefaults(CliConfig& config) {
   }
   if (config.include_dir.empty()) config.include_dir = ANVIL_SOURCE_INCLUDE_DIR;
   if (config.python.empty()) config.python = ANVIL_DEFAULT_PYTHON;
-  if (config.threads <= 0) config.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (config.threads <= 0) config.threads = AllowedCpuCount();
   config.workspace = std::filesystem::absolute(config.workspace).lexically_normal().string();
   if (config.json || !isatty(2)) config.progress = false;
 }

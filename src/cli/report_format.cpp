@@ -108,11 +108,10 @@ std::string FormatReport(const CandidateReport& r, bool color) {
                                  ? fmt::format(" (stopped after {})", ran)
                                  : ""));
   }
-  // A random operator's cases carry the statistical rule instead of errors
-  // (worker/statistical_case.cpp writes it starting "statistical:").
+  // A random operator's cases carry the statistical tests' rule instead of errors.
   const CaseOutcome* statistical = nullptr;
   for (const CaseOutcome& o : r.outcomes)
-    if (o.tolerance.rfind("statistical:", 0) == 0 && (!statistical || o.numel > statistical->numel)) statistical = &o;
+    if (o.statistical && (!statistical || o.numel > statistical->numel)) statistical = &o;
   if (ok && statistical)
     row("judged", fmt::format("{} (largest case, {} values)", statistical->tolerance, statistical->numel));
   else if (ok && r.cases_passed > 0)

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -72,6 +73,13 @@ Result<std::unique_ptr<WorkerClient>> WorkerClient::Start(const WorkerOptions& o
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
 
+  // Built before fork: the child only makes the system call.
+  cpu_set_t cpu_mask;
+  CPU_ZERO(&cpu_mask);
+  for (int cpu : options.cpus)
+    if (cpu >= 0 && cpu < CPU_SETSIZE) CPU_SET(cpu, &cpu_mask);
+  const bool restrict_cpus = CPU_COUNT(&cpu_mask) > 0;
+
   pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) return IoError(std::string("fork: ") + std::strerror(errno));
@@ -86,6 +94,8 @@ Result<std::unique_ptr<WorkerClient>> WorkerClient::Start(const WorkerOptions& o
     // Pin OpenMP threads (the candidate's and LibTorch's alike) to cores, so
     // timings do not depend on the scheduler moving threads; a user's own
     // settings win. libgomp reads these when it loads, hence before exec.
+    // Before exec, so libgomp builds its places from the restricted mask.
+    if (restrict_cpus) (void)sched_setaffinity(0, sizeof(cpu_mask), &cpu_mask);
     setenv("OMP_PROC_BIND", "close", /*overwrite=*/0);
     setenv("OMP_PLACES", "cores", /*overwrite=*/0);
     for (const auto& [name, value] : options.environment) setenv(name.c_str(), value.c_str(), /*overwrite=*/1);

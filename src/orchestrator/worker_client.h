@@ -44,6 +44,10 @@ struct WorkerOptions {
   // Variables set (overriding) in the started process's environment on top
   // of the orchestrator's, e.g. TMPDIR for a launcher. Default: none.
   std::vector<std::pair<std::string, std::string>> environment;
+  // CPUs the worker may run on (its OpenMP threads are pinned within them);
+  // empty: the orchestrator's own. A suite run gives each job its own cores
+  // (util/cpu_set.h says why).
+  std::vector<int> cpus;
 };
 
 struct WorkerEvent {

@@ -14,6 +14,7 @@
 #include "suite/task_result_from_report.h"
 #include "task/performance_shapes.h"
 #include "task/task_file.h"
+#include "util/cpu_set.h"
 
 namespace anvil::suite {
 namespace {
@@ -188,6 +189,7 @@ Result<SuiteRun> RunSuite(const SuiteRunOptions& options, const GeneratorFactory
   Status first_error;
   bool device_recorded = false;
 
+  const std::vector<std::vector<int>> cores = AllowedCores();
   auto job = [&](int index) {
     Result<std::unique_ptr<Store>> job_store = Store::Open(options.store_path);
     if (!job_store.ok()) {
@@ -197,11 +199,14 @@ Result<SuiteRun> RunSuite(const SuiteRunOptions& options, const GeneratorFactory
     }
     EvaluatorOptions base = options.evaluator;
     if (options.jobs > 1) {
+      // Each job's worker gets its own GPU and its own cores: a GPU worker's
+      // host-side work (inputs, references, tolerances) is heavy at GPU sizes,
+      // and pinned threads of jobs sharing cores slow each other tenfold.
       base.worker.scratch_dir += fmt::format("/job{}", index);
       if (base.worker.device == "cuda")
         base.worker.environment.emplace_back("CUDA_VISIBLE_DEVICES", std::to_string(index));
-      else
-        base.threads = std::max(1, base.threads / options.jobs);
+      base.worker.cpus = CpusForJob(cores, options.jobs, index);
+      base.threads = std::max(1, std::min(base.threads / options.jobs, static_cast<int>(base.worker.cpus.size())));
     }
     std::unique_ptr<TaskGenerator> generator = generators(index);
     std::map<EvalMode, std::unique_ptr<Evaluator>> evaluators;

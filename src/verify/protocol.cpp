@@ -84,7 +84,8 @@ json ToJson(const CaseOutcome& o) {
   return {{"type", "case"}, {"index", o.index}, {"verdict", VerdictName(o.verdict)}, {"reason", o.reason},
           {"output", o.output}, {"max_abs_err", o.max_abs_err}, {"max_rel_err", o.max_rel_err},
           {"worst_ratio", o.worst_ratio}, {"mismatches", o.mismatches}, {"numel", o.numel},
-          {"first_mismatches", mism}, {"tolerance", o.tolerance}, {"seconds", o.seconds}};
+          {"first_mismatches", mism}, {"tolerance", o.tolerance}, {"statistical", o.statistical},
+          {"seconds", o.seconds}};
 }
 
 // NaN and Inf do not survive JSON; errors are reported as null then.
@@ -111,6 +112,7 @@ Result<CaseOutcome> CaseOutcomeFromJson(const json& j) {
       o.first_mismatches.push_back(
           {m.at("index").get<std::vector<int64_t>>(), NumberOr(m, "expected", NAN), NumberOr(m, "actual", NAN)});
     o.tolerance = j.value("tolerance", "");
+    o.statistical = j.value("statistical", false);
     o.seconds = j.value("seconds", 0.0);
     return o;
   });

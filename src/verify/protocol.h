@@ -56,6 +56,9 @@ struct CaseOutcome {
   int64_t mismatches = 0, numel = 0;
   std::vector<Mismatch> first_mismatches;
   std::string tolerance;       // the rule that was applied, in words
+  // Judged by statistical tests (a random operator, [compare] mode =
+  // "statistical"): no element errors exist, `tolerance` holds the tests' rule.
+  bool statistical = false;
   double seconds = 0;          // wall time of the whole case
 };
 

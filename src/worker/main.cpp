@@ -25,6 +25,7 @@
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
+#include "util/cpu_set.h"
 #include "verify/protocol.h"
 #include "worker/candidate_library.h"
 #include "worker/case_runner.h"
@@ -289,7 +290,7 @@ int main(int argc, char** argv) {
   // Create LibTorch's and OpenMP's thread pools (and the CUDA context) before
   // seccomp, and prove the reference path works, so a broken install is
   // reported here and not blamed on the first candidate.
-  at::set_num_threads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  at::set_num_threads(AllowedCpuCount());
   (void)at::randn({64, 64}).softmax(-1).sum().item<double>();
   if (gpu) (void)at::randn({64, 64}, at::kCUDA).softmax(-1).sum().item<double>();
   stage_done("torch_warmup");

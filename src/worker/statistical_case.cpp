@@ -42,6 +42,7 @@ CaseOutcome RunStatisticalCase(const EvaluationContext& ctx, const CaseSpec& spe
   auto start = std::chrono::steady_clock::now();
   CaseOutcome base;
   base.index = spec.index;
+  base.statistical = true;
   auto finish = [&](CaseOutcome o) {
     o.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return o;

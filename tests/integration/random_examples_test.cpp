@@ -25,5 +25,16 @@ TEST(RandomExamples, EveryCpuKernelVerifiesStatistically) {
   }
 }
 
+// The terminal report of a statistically judged kernel names the tests it
+// passed, not element errors that do not exist for it.
+TEST(RandomExamples, TheTerminalReportSaysHowItWasJudged) {
+  CliWorkspace ws;
+  CliRun run = ws.Run({"--no-progress", "verify", "examples/random/bernoulli.cpp", "--task", "tasks/aten110/bernoulli.toml"});
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("judged"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("statistical: each output tested against its distribution"), std::string::npos) << run.output;
+  EXPECT_EQ(run.output.find("worst err"), std::string::npos) << run.output;
+}
+
 }  // namespace
 }  // namespace anvil::testing

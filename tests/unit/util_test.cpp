@@ -72,9 +72,11 @@ TEST(Protocol, RequestAndOutcomesRoundTrip) {
   o.verdict = Verdict::kWrong;
   o.max_abs_err = INFINITY;  // not representable in JSON: must come back as infinity, not 0
   o.first_mismatches = {{{1, 2}, 0.5, NAN}};
+  o.statistical = true;
   auto ob = CaseOutcomeFromJson(ToJson(o));
   ASSERT_TRUE(ob.ok());
   EXPECT_EQ(ob->verdict, Verdict::kWrong);
+  EXPECT_TRUE(ob->statistical);
   EXPECT_TRUE(std::isinf(ob->max_abs_err));
   EXPECT_TRUE(std::isnan(ob->first_mismatches[0].actual));
 

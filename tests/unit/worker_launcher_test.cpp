@@ -7,12 +7,14 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <thread>
 
 #include "orchestrator/worker_client.h"
+#include "util/cpu_set.h"
 
 namespace anvil {
 namespace {
@@ -27,13 +29,14 @@ class WorkerLauncherTest : public ::testing::Test {
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     // Says hello with what it sees (its pid, ANVIL_X, TMPDIR, its first
-    // argument); with ANVIL_SLEEP set it then sleeps, deaf to its stdin;
-    // else it answers one request with a case and done, then waits for the
-    // shutdown line.
+    // argument, the CPUs it may run on); with ANVIL_SLEEP set it then
+    // sleeps, deaf to its stdin; else it answers one request with a case and
+    // done, then waits for the shutdown line.
     worker_ = (dir_ / "fake-worker").string();
     std::ofstream(worker_) << "#!/bin/sh\n"
                               "echo \"{\\\"type\\\":\\\"hello\\\",\\\"device\\\":{\\\"pid\\\":$$,\\\"x\\\":\\\"$ANVIL_X\\\","
-                              "\\\"tmp\\\":\\\"$TMPDIR\\\",\\\"arg1\\\":\\\"$1\\\"}}\"\n"
+                              "\\\"tmp\\\":\\\"$TMPDIR\\\",\\\"arg1\\\":\\\"$1\\\","
+                              "\\\"cpus\\\":\\\"$(awk '/^Cpus_allowed_list/{print $2}' /proc/$$/status)\\\"}}\"\n"
                               "[ -n \"$ANVIL_SLEEP\" ] && exec sleep 60\n"
                               "read request\n"
                               "echo '{\"type\":\"begin\",\"phase\":\"correctness\",\"index\":0}'\n"
@@ -89,6 +92,49 @@ TEST_F(WorkerLauncherTest, HelloAndOneRequestThroughEnvWithVariables) {
   WorkerEvent end = w.Next(10);
   EXPECT_EQ(end.kind, WorkerEvent::Kind::kExited);
   EXPECT_EQ(end.exit_code, 0);
+}
+
+// The CPUs a suite job gives its worker (util/cpu_set.h): set before exec,
+// so the worker and its OpenMP runtime see only those; no list, no change.
+TEST_F(WorkerLauncherTest, TheWorkerRunsOnTheCpusItWasGiven) {
+  WorkerOptions o = Options({});
+  const std::vector<std::vector<int>> cores = AllowedCores();
+  const int last = cores.back().back();
+  o.cpus = {last};
+  auto pinned = WorkerClient::Start(o);
+  ASSERT_TRUE(pinned.ok()) << pinned.status().message();
+  EXPECT_EQ((*pinned)->device().value("cpus", ""), std::to_string(last));
+  (*pinned)->Kill();
+
+  o.cpus.clear();
+  auto free = WorkerClient::Start(o);
+  ASSERT_TRUE(free.ok()) << free.status().message();
+  std::ifstream status("/proc/self/status");
+  std::string line, mine;
+  while (std::getline(status, line))
+    if (line.rfind("Cpus_allowed_list:", 0) == 0) mine = line.substr(line.find_first_not_of(" \t", 18));
+  EXPECT_EQ((*free)->device().value("cpus", ""), mine);
+  (*free)->Kill();
+}
+
+// Jobs get contiguous runs of whole cores; with fewer cores than jobs they share.
+TEST(CpusForJob, SplitsWholeCoresBetweenJobs) {
+  const std::vector<std::vector<int>> cores = {{0, 4}, {1, 5}, {2, 6}, {3, 7}};
+  EXPECT_EQ(CpusForJob(cores, 2, 0), (std::vector<int>{0, 4, 1, 5}));
+  EXPECT_EQ(CpusForJob(cores, 2, 1), (std::vector<int>{2, 6, 3, 7}));
+  EXPECT_EQ(CpusForJob(cores, 3, 0), (std::vector<int>{0, 4}));
+  EXPECT_EQ(CpusForJob(cores, 3, 2), (std::vector<int>{2, 6, 3, 7}));
+  EXPECT_EQ(CpusForJob(cores, 1, 0), (std::vector<int>{0, 4, 1, 5, 2, 6, 3, 7}));
+  EXPECT_EQ(CpusForJob(cores, 6, 5), (std::vector<int>{1, 5}));
+  const std::vector<std::vector<int>> mine = AllowedCores();
+  std::vector<int> seen;
+  for (int j = 0; j < 3; ++j)
+    for (int cpu : CpusForJob(mine, 3, j)) seen.push_back(cpu);
+  if (mine.size() >= 3) {
+    std::sort(seen.begin(), seen.end());
+    EXPECT_EQ(static_cast<int>(seen.size()), AllowedCpuCount());
+    EXPECT_TRUE(std::adjacent_find(seen.begin(), seen.end()) == seen.end()) << "a CPU given to two jobs";
+  }
 }
 
 TEST_F(WorkerLauncherTest, ForkingLauncherWithABannerIsSkippedAndKillEndsTheWorkerToo) {

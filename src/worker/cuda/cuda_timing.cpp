@@ -183,7 +183,10 @@ PerformanceResult TimeCudaPerformanceCase(const EvaluationContext& ctx, const Ca
       const at::Tensor& out = outputs[b][j];
       const std::string& name = ctx.task.outputs[j].name;
       if (!first[v][j].defined() || !ctx.task.compare.deterministic) {
-        CompareResult cmp = expectation[v].Check(ctx, j, dev->ToHost(out));
+        // Harness work (a host copy and an f64 comparison of up to 16.8M
+        // elements, seconds on a loaded host): under heartbeats like the
+        // preparation; the candidate's call above is not.
+        CompareResult cmp = WithHeartbeat(heartbeat, [&] { return expectation[v].Check(ctx, j, dev->ToHost(out)); });
         if (!cmp.ok)
           return fail(Verdict::kWrong, fmt::format("output '{}' of timed call {} (value set {} in buffer set {}) is "
                                                    "wrong (results kept between calls, or work that did not wait "
@@ -202,7 +205,7 @@ PerformanceResult TimeCudaPerformanceCase(const EvaluationContext& ctx, const Ca
   result.timings.push_back(Outcome(spec.index, "candidate", std::move(cand)));
 
   // PyTorch eager, in the precision the calibration used.
-  auto probe = EvaluateEager(*ctx.reference, spec.variant, values[0]);
+  auto probe = WithHeartbeat(heartbeat, [&] { return EvaluateEager(*ctx.reference, spec.variant, values[0]); });
   if (!probe.ok()) return fail(Verdict::kRuntimeError, "eager baseline failed: " + probe.status().message());
   Series eager;
   for (int i = 0; i < warmup + trials; ++i) {
@@ -227,7 +230,7 @@ PerformanceResult TimeCudaPerformanceCase(const EvaluationContext& ctx, const Ca
       skip = "torch.compile baseline failed: " + warm.status().message();
     } else {
       for (size_t j = 0; j < num_outputs && skip.empty(); ++j) {
-        CompareResult cmp = expectation[0].Check(ctx, j, dev->ToHost((*warm)[j]));
+        CompareResult cmp = WithHeartbeat(heartbeat, [&] { return expectation[0].Check(ctx, j, dev->ToHost((*warm)[j])); });
         if (!cmp.ok) skip = "torch.compile baseline disagrees with the reference, not timed: " + cmp.reason;
       }
     }

@@ -33,11 +33,35 @@ struct ValueDomain {
   std::string ToString() const;
 };
 
+// How much of an input any implementation must read, as the task declares it
+// (`read = ...` in [[inputs]]). Only the roofline's least memory traffic
+// (verify/roofline.h) uses it: inputs are generated, passed and checked the
+// same whatever it says. Declaring less than an operator needs only lowers the
+// floor (the suspicious-speed check gets weaker, never wrong); declaring more
+// than it needs makes a correct kernel at full bandwidth look too fast.
+enum class InputRead {
+  kAll,     // "all" (default): every element of the declared shape, once
+  kNone,    // "none": its values are never needed (it gives only a shape, or it
+            // is an in-place input that the op only overwrites)
+  kOutput,  // "output": gathered one-to-one into the first output (select,
+            // narrow): as many elements as that output has, at most its own
+};
+
 struct TaskInput {
   std::string name;
   std::string dtype;  // a dtype name ("f32") or a type variable ("T")
   SymShape shape;
   ValueDomain domain;
+  InputRead read = InputRead::kAll;
+};
+
+// How much of an output any implementation must write (`write = ...` in
+// [[outputs]]); like InputRead, it feeds the roofline floor only.
+enum class OutputWrite {
+  kAll,      // "all" (default): every element, once
+  kPartial,  // "partial": an in-place output of which the op rewrites only a
+             // data-dependent part (masked_fill_), the rest keeping the input's
+             // values; its floor counts no write, the one bound valid for any mask
 };
 
 struct TaskAttr {
@@ -50,6 +74,7 @@ struct TaskOutput {
   std::optional<std::string> dtype;    // declared dtype or type variable, checked against the formula
   std::optional<SymShape> shape;       // declared shape (required with a module reference)
   std::optional<std::string> inplace;  // the input this output is written into
+  OutputWrite write = OutputWrite::kAll;  // kPartial only with inplace (the parser checks)
   // Statistical tasks only: the distribution its values must follow.
   std::optional<DistributionSpec> distribution;
 };

@@ -129,6 +129,23 @@ class Reader {
     return out;
   }
 
+  // A string key with a fixed set of values (`read = "none"`): `fallback`
+  // when absent; an unknown value is refused with the list of allowed ones.
+  template <typename E>
+  Result<E> Keyword(const toml::table& t, std::string_view key, const std::string& what,
+                    const std::vector<std::pair<std::string, E>>& allowed, E fallback) const {
+    auto v = t[key];
+    if (!v) return fallback;
+    std::vector<std::string> names;
+    for (const auto& [name, value] : allowed) names.push_back("\"" + name + "\"");
+    auto s = v.value<std::string>();
+    if (!s || !v.is_string())
+      return Error(v, fmt::format("{}: '{}' must be a string, one of {}", what, key, fmt::join(names, ", ")));
+    for (const auto& [name, value] : allowed)
+      if (name == *s) return value;
+    return Error(v, fmt::format("{}: unknown {} = \"{}\"; expected one of {}", what, key, *s, fmt::join(names, ", ")));
+  }
+
   const std::string& origin() const { return origin_; }
 
  private:
@@ -268,6 +285,12 @@ Result<Task> ParseTable(const toml::table& root, const Reader& r, const std::str
                                                 "declared in [types]", in.name, in.dtype, DTypeNameList()));
     ANVIL_ASSIGN_OR_RETURN(in.shape, r.Shape((*t)["shape"], "input '" + in.name + "'"));
     ANVIL_ASSIGN_OR_RETURN(in.domain, r.Domain((*t)["domain"], "input '" + in.name + "'"));
+    // What the roofline floor counts for this input (task.h, InputRead).
+    ANVIL_ASSIGN_OR_RETURN(in.read, r.Keyword<InputRead>(*t, "read", "input '" + in.name + "'",
+                                                         {{"all", InputRead::kAll},
+                                                          {"none", InputRead::kNone},
+                                                          {"output", InputRead::kOutput}},
+                                                         InputRead::kAll));
     task.inputs.push_back(std::move(in));
   }
 
@@ -306,6 +329,16 @@ Result<Task> ParseTable(const toml::table& root, const Reader& r, const std::str
         return r.Error(ip, "inplace names the input this output is written into");
       o.inplace = *s;
     }
+    // What the roofline floor counts for this output (task.h, OutputWrite).
+    ANVIL_ASSIGN_OR_RETURN(o.write, r.Keyword<OutputWrite>(*t, "write", "output '" + o.name + "'",
+                                                           {{"all", OutputWrite::kAll},
+                                                            {"partial", OutputWrite::kPartial}},
+                                                           OutputWrite::kAll));
+    if (o.write == OutputWrite::kPartial && !o.inplace)
+      return r.Error((*t)["write"], fmt::format("output '{}': write = \"partial\" is for an in-place output "
+                                                "(inplace = \"<input>\") whose unwritten elements keep the "
+                                                "input's values; an output of its own is written in full",
+                                                o.name));
     if (auto dist = (*t)["distribution"]) {
       auto s = dist.value<std::string>();
       if (!s) return r.Error(dist, "distribution is a string such as \"bernoulli(p)\"");

@@ -43,6 +43,56 @@ Result<DeviceCeilings> DeviceCeilingsFromJson(const json& j) {
   return c;
 }
 
+namespace {
+
+std::string WorkContext(const Task& task, const DTypeVariant& variant, const Bindings& bindings,
+                        const std::string& what) {
+  return fmt::format("estimating the work of task '{}' ({}, {}): {}", task.name, variant.Label(),
+                     BindingsToString(bindings), what);
+}
+
+// The least memory traffic of one case (WorkEstimate::min_bytes), shared by
+// the formula and the module path so the two count alike. `outputs` are the
+// task's outputs for `variant` in declaration order; `used[i]` is false for an
+// input the reference never reads (a formula that does not name it).
+Result<double> MinBytes(const Task& task, const DTypeVariant& variant, const std::vector<formula::OutputInfo>& outputs,
+                        const std::vector<bool>& used, const Bindings& bindings) {
+  if (outputs.size() != task.outputs.size() || used.size() != task.inputs.size())
+    return InternalError(WorkContext(task, variant, bindings, "outputs or inputs do not match the task's"));
+  auto elements = [&](const SymShape& shape, const std::string& what) -> Result<double> {
+    Result<Shape> s = Concretize(shape, bindings);
+    if (!s.ok()) return s.status().Context(WorkContext(task, variant, bindings, what));
+    return static_cast<double>(NumElements(*s));
+  };
+  double bytes = 0;
+  for (size_t i = 0; i < task.inputs.size(); ++i) {
+    const TaskInput& in = task.inputs[i];
+    // read = none: only a shape, or an in-place input that is only
+    // overwritten; its output's write is still counted below.
+    if (!used[i] || in.read == InputRead::kNone) continue;
+    // The declared shape: a broadcast input has only these distinct elements.
+    ANVIL_ASSIGN_OR_RETURN(double n, elements(in.shape, "input '" + in.name + "'"));
+    if (in.read == InputRead::kOutput) {
+      // Gathered one-to-one into the first output: each of its elements
+      // comes from a distinct element of this input.
+      ANVIL_ASSIGN_OR_RETURN(double out_n, elements(outputs.front().shape, "output '" + outputs.front().name + "'"));
+      n = std::min(n, out_n);
+    }
+    bytes += n * ItemSize(variant.input_dtypes[i]);
+  }
+  for (size_t j = 0; j < outputs.size(); ++j) {
+    // Every output is written once, whether into its own buffer or, in
+    // place, into an input's (whose read was counted above unless declared
+    // none); a partial in-place write may touch no element at all.
+    if (task.outputs[j].write == OutputWrite::kPartial) continue;
+    ANVIL_ASSIGN_OR_RETURN(double n, elements(outputs[j].shape, "output '" + outputs[j].name + "'"));
+    bytes += n * ItemSize(outputs[j].dtype);
+  }
+  return bytes;
+}
+
+}  // namespace
+
 Result<WorkEstimate> EstimateWork(const Task& task, const formula::Graph& graph, const DTypeVariant& variant,
                                   const Bindings& bindings) {
   if (variant.input_dtypes.size() != task.inputs.size() || graph.inputs().size() != task.inputs.size() ||
@@ -60,10 +110,7 @@ Result<WorkEstimate> EstimateWork(const Task& task, const formula::Graph& graph,
                                        variant.Label(), DTypeName(variant.input_dtypes[i])));
     }
   }
-  auto context = [&](const std::string& what) {
-    return fmt::format("estimating the work of task '{}' ({}, {}): {}", task.name, variant.Label(),
-                       BindingsToString(bindings), what);
-  };
+  auto context = [&](const std::string& what) { return WorkContext(task, variant, bindings, what); };
 
   WorkEstimate work;
   // Inputs the formula reads; an input it never names need not be read.
@@ -93,20 +140,9 @@ Result<WorkEstimate> EstimateWork(const Task& task, const formula::Graph& graph,
     }
   }
 
-  for (size_t i = 0; i < task.inputs.size(); ++i) {
-    if (!used_inputs.count(static_cast<int32_t>(i))) continue;
-    // The declared shape: a broadcast input has only these distinct elements.
-    Result<Shape> shape = Concretize(task.inputs[i].shape, bindings);
-    if (!shape.ok()) return shape.status().Context(context("input '" + task.inputs[i].name + "'"));
-    work.min_bytes += static_cast<double>(NumElements(*shape)) * ItemSize(variant.input_dtypes[i]);
-  }
-  for (const formula::OutputInfo& out : graph.outputs()) {
-    // Every output is written once, whether into its own buffer or, in
-    // place, into an input's (whose read was counted above).
-    Result<Shape> shape = Concretize(out.shape, bindings);
-    if (!shape.ok()) return shape.status().Context(context("output '" + out.name + "'"));
-    work.min_bytes += static_cast<double>(NumElements(*shape)) * ItemSize(out.dtype);
-  }
+  std::vector<bool> used(task.inputs.size());
+  for (size_t i = 0; i < used.size(); ++i) used[i] = used_inputs.count(static_cast<int32_t>(i)) > 0;
+  ANVIL_ASSIGN_OR_RETURN(work.min_bytes, MinBytes(task, variant, graph.outputs(), used, bindings));
   return work;
 }
 
@@ -117,15 +153,9 @@ Result<WorkEstimate> EstimateTaskWork(const Task& task, const DTypeVariant& vari
   }
   ANVIL_ASSIGN_OR_RETURN(std::vector<formula::OutputInfo> outputs, TaskOutputs(task, variant));
   WorkEstimate work;
-  auto add = [&](const SymShape& shape, DType dtype, const std::string& what) -> Status {
-    Result<Shape> s = Concretize(shape, bindings);
-    if (!s.ok()) return s.status().Context(fmt::format("estimating the work of task '{}': {}", task.name, what));
-    work.min_bytes += static_cast<double>(NumElements(*s)) * ItemSize(dtype);
-    return Status::Ok();
-  };
-  for (size_t i = 0; i < task.inputs.size(); ++i)
-    ANVIL_RETURN_IF_ERROR(add(task.inputs[i].shape, variant.input_dtypes[i], "input '" + task.inputs[i].name + "'"));
-  for (const formula::OutputInfo& o : outputs) ANVIL_RETURN_IF_ERROR(add(o.shape, o.dtype, "output '" + o.name + "'"));
+  // A module's code is opaque: every input counts as used.
+  ANVIL_ASSIGN_OR_RETURN(work.min_bytes,
+                         MinBytes(task, variant, outputs, std::vector<bool>(task.inputs.size(), true), bindings));
   return work;
 }
 

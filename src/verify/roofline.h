@@ -62,6 +62,11 @@ struct WorkEstimate {
   // read once as its input and written once as the output: its buffer is not
   // also counted as a separate read-modify-write, so in-place and
   // out-of-place versions of an op have the same floor.
+  // The task's declarations lower this where an operator moves less
+  // (task.h): an input with read = none counts nothing (for an in-place
+  // input only its read is dropped, the output's write stays), read = output
+  // counts min(its elements, the first output's elements), and an output
+  // with write = partial counts no write.
   double min_bytes = 0;
   // Matmul flops: 2*M*N*K per matmul node (2 * output elements * K, so batch
   // dims and 1-D operands are included). Other ops are not counted: on GPUs
@@ -81,9 +86,9 @@ Result<WorkEstimate> EstimateWork(const Task& task, const formula::Graph& graph,
                                   const Bindings& bindings);
 
 // The same for any task: through its formula graph, or for a module
-// reference (no graph) every input read once and every output written once,
-// with no flops (the module's matmuls are not visible to Anvil), which is
-// still a valid lower bound.
+// reference (no graph) every input read once and every output written once
+// (as declared: read / write above), with no flops (the module's matmuls
+// are not visible to Anvil), which is still a valid lower bound.
 Result<WorkEstimate> EstimateTaskWork(const Task& task, const DTypeVariant& variant, const Bindings& bindings);
 
 // Speed-of-light time of `work` in ns:

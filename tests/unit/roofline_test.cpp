@@ -2,7 +2,11 @@
 // speed-of-light time from device ceilings, and the ceilings' JSON form.
 #include "verify/roofline.h"
 
+#include <unistd.h>
+
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <limits>
 
 #include <gtest/gtest.h>
@@ -104,6 +108,89 @@ TEST(RooflineWork, InPlaceOutputIsReadOnceAndWrittenOnce) {
   WorkEstimate a = Estimate(in_place, 0, {{"N", 100}});
   EXPECT_DOUBLE_EQ(a.min_bytes, 3 * 100 * 4);  // read x, read y, write x
   EXPECT_DOUBLE_EQ(a.min_bytes, Estimate(out_of_place, 0, {{"N", 100}}).min_bytes);
+}
+
+// Declared traffic (task.h: InputRead, OutputWrite) on a formula task: the
+// masked_fill_ shape, an in-place x overwritten where a mask is set.
+TEST(RooflineWork, DeclaredReadAndWriteLowerTheInPlaceFloor) {
+  const std::string mask = Input("m", R"(["N"])", "bool");
+  auto masked_fill = [&](const std::string& x_extra, const std::string& out_extra) {
+    return MakeTask("x2 = where(m, 0, x)", Input("x", R"(["N"])") + x_extra + mask,
+                    "[[outputs]]\nname = \"x2\"\ninplace = \"x\"\n" + out_extra, "{N = 1}");
+  };
+  const Bindings n{{"N", 100}};
+  // Default: read x, read the mask, write x.
+  EXPECT_DOUBLE_EQ(Estimate(masked_fill("", ""), 0, n).min_bytes, 100 * 4 + 100 * 1 + 100 * 4);
+  // read = "none" on the in-place input drops its read only; the write stays.
+  EXPECT_DOUBLE_EQ(Estimate(masked_fill("read = \"none\"\n", ""), 0, n).min_bytes, 100 * 1 + 100 * 4);
+  // write = "partial" drops the write too: only the mask must be read.
+  EXPECT_DOUBLE_EQ(Estimate(masked_fill("read = \"none\"\n", "write = \"partial\"\n"), 0, n).min_bytes, 100 * 1);
+  // Spelled-out defaults are the defaults.
+  EXPECT_DOUBLE_EQ(Estimate(masked_fill("read = \"all\"\n", "write = \"all\"\n"), 0, n).min_bytes,
+                   Estimate(masked_fill("", ""), 0, n).min_bytes);
+}
+
+TEST(RooflineWork, ReadOutputCountsTheSmallerOfInputAndFirstOutput) {
+  // x declared gathered into a smaller output: as many elements as the output
+  // has. (The formula language has no select; a sum stands in for the shapes,
+  // and the estimate trusts the declaration.)
+  Task row = MakeTask("out = x.sum(dim=1)", Input("x", R"(["R", "C"])") + "read = \"output\"\n",
+                      "[[outputs]]\nname = \"out\"\n", "{R = 1, C = 1}");
+  EXPECT_DOUBLE_EQ(Estimate(row, 0, {{"R", 7}, {"C", 1000}}).min_bytes, (7.0 + 7) * 4);
+  // An input smaller than the output is read in full, no more.
+  Task bias = MakeTask("out = x + b", Input("x", R"(["R", "C"])") + Input("b", R"(["C"])") + "read = \"output\"\n",
+                       "[[outputs]]\nname = \"out\"\n", "{R = 1, C = 1}");
+  EXPECT_DOUBLE_EQ(Estimate(bias, 0, {{"R", 7}, {"C", 1000}}).min_bytes, (7.0 * 1000 + 1000 + 7 * 1000) * 4);
+}
+
+// The module path (EstimateTaskWork without a formula) honours the same
+// declarations; the module file exists only because a task must name one.
+class RooflineModuleWork : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("anvil-roofline-" + std::to_string(getpid()));
+    std::filesystem::create_directories(dir_);
+    std::ofstream(dir_ / "m.py") << "import torch\nclass Model(torch.nn.Module):\n"
+                                    "    def forward(self, *args):\n        return args[0]\n";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  // Variant 0 of a module task (T = f32) with the given [[inputs]] and [[outputs]].
+  WorkEstimate Work(const std::string& inputs_outputs, const Bindings& b) {
+    const std::string text = "name = \"t\"\n[reference]\nmodule = \"m.py\"\n[types]\nT = [\"f32\", \"f16\"]\n" +
+                             inputs_outputs + "[correctness]\nshapes = [{R = 1, C = 1, B = 1}]\n";
+    auto task = ParseTask(text, (dir_ / "t.toml").string());
+    EXPECT_TRUE(task.ok()) << task.status().message() << "\n" << text;
+    if (!task.ok()) return {};
+    auto work = EstimateTaskWork(*task, task->Variants().at(0), b);
+    EXPECT_TRUE(work.ok()) << work.status().message();
+    return work.ok() ? *work : WorkEstimate{};
+  }
+  std::filesystem::path dir_;
+};
+
+TEST_F(RooflineModuleWork, FillInPlaceCountsOnlyTheWrite) {
+  const std::string out = "[[outputs]]\nname = \"out\"\ninplace = \"x\"\n";
+  const Bindings b{{"R", 64}, {"C", 100}};
+  EXPECT_DOUBLE_EQ(Work(Input("x", R"(["R", "C"])") + out, b).min_bytes, 2 * 64 * 100 * 4);  // default
+  EXPECT_DOUBLE_EQ(Work(Input("x", R"(["R", "C"])") + "read = \"none\"\n" + out, b).min_bytes, 64 * 100 * 4);
+}
+
+TEST_F(RooflineModuleWork, ShapeOnlyAndGatheredInputs) {
+  const Bindings b{{"R", 64}, {"B", 3}, {"C", 100}};
+  // zeros_like: x gives the shape only.
+  const std::string like = "[[outputs]]\nname = \"out\"\ndtype = \"T\"\nshape = [\"R\", \"C\"]\n";
+  EXPECT_DOUBLE_EQ(Work(Input("x", R"(["R", "C"])") + "read = \"none\"\n" + like, b).min_bytes, 64 * 100 * 4);
+  // select(x, 1, i): R*C of the R*B*C elements, then R*C written.
+  const std::string sel = "[[outputs]]\nname = \"out\"\ndtype = \"T\"\nshape = [\"R\", \"C\"]\n";
+  EXPECT_DOUBLE_EQ(Work(Input("x", R"(["R", "B", "C"])") + "read = \"output\"\n" + sel, b).min_bytes,
+                   2 * 64 * 100 * 4);
+  EXPECT_DOUBLE_EQ(Work(Input("x", R"(["R", "B", "C"])") + sel, b).min_bytes, (3 + 1) * 64 * 100 * 4);  // default
+  // An in-place output written only in part (index_put_ with a row mask):
+  // the mask and the values are read, nothing is counted as written.
+  const std::string put = Input("x", R"(["R", "C"])") + "read = \"none\"\n" + Input("mask", R"(["R"])", "bool") +
+                          Input("values", R"(["C"])") +
+                          "[[outputs]]\nname = \"out\"\ninplace = \"x\"\nwrite = \"partial\"\n";
+  EXPECT_DOUBLE_EQ(Work(put, b).min_bytes, 64 * 1 + 100 * 4);
 }
 
 TEST(RooflineWork, UnboundSymbolIsNamed) {

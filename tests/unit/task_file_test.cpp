@@ -137,7 +137,31 @@ INSTANTIATE_TEST_SUITE_P(
         BadTask{kHead + kInput + kOutput + kCases + "[compare]\nreduction_length = [\"N\"]\n",
                 "reduction_length is for module references"},
         BadTask{kHead + kInput + "[[outputs]]\nname = \"out\"\nshape = [\"N\", 2]\n" + kCases,
-                "output 'out' is declared [N, 2] but the formula computes [N]"}));
+                "output 'out' is declared [N, 2] but the formula computes [N]"},
+        // Declared traffic (task.h: InputRead, OutputWrite): a closed set of words.
+        BadTask{kHead + kInput + "read = \"some\"\n" + kOutput + kCases,
+                "bad.toml:7:8: input 'x': unknown read = \"some\"; expected one of \"all\", \"none\", \"output\""},
+        BadTask{kHead + kInput + "read = false\n" + kOutput + kCases,
+                "input 'x': 'read' must be a string, one of \"all\", \"none\", \"output\""},
+        BadTask{kHead + kInput + kOutput + "write = \"most\"\n" + kCases,
+                "output 'out': unknown write = \"most\"; expected one of \"all\", \"partial\""},
+        BadTask{kHead + kInput + kOutput + "write = \"partial\"\n" + kCases,
+                "output 'out': write = \"partial\" is for an in-place output"}));
+
+TEST(TaskFile, DeclaredTrafficDefaultsToAllAndIsParsed) {
+  auto plain = ParseTask(kHead + kInput + kOutput + kCases, "t.toml");
+  ASSERT_TRUE(plain.ok()) << plain.status().message();
+  EXPECT_EQ(plain->inputs[0].read, InputRead::kAll);
+  EXPECT_EQ(plain->outputs[0].write, OutputWrite::kAll);
+  auto declared = ParseTask("name = \"t\"\nformula = \"out = x * 2 + y\"\n" + kInput + "read = \"none\"\n" +
+                                "[[inputs]]\nname = \"y\"\ndtype = \"f32\"\nshape = [\"N\"]\nread = \"output\"\n" +
+                                "[[outputs]]\nname = \"out\"\ninplace = \"x\"\nwrite = \"partial\"\n" + kCases,
+                            "t.toml");
+  ASSERT_TRUE(declared.ok()) << declared.status().message();
+  EXPECT_EQ(declared->inputs[0].read, InputRead::kNone);
+  EXPECT_EQ(declared->inputs[1].read, InputRead::kOutput);
+  EXPECT_EQ(declared->outputs[0].write, OutputWrite::kPartial);
+}
 
 // A task whose reference is a PyTorch module file (task.h, ModuleReference):
 // the file is read relative to the task file and outputs need declarations.

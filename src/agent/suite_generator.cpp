@@ -19,7 +19,7 @@ Result<suite::GeneratedKernel> LlmSuiteGenerator::Generate(const Task& task, Sto
     channel_ = std::make_unique<LiveChannel>(*provider_, recorder_.get(), cancel());
   }
   // The runner stops taking tasks once interrupted, but one may have been
-  // taken just before: no session for it, and 'error' keeps it for --resume.
+  // taken just before: no session for it; kCancelled leaves it pending for --resume.
   if (cancel().cancelled())
     return Cancelled(fmt::format("{}: interrupted before its session started; --resume runs it", task.name));
 

@@ -13,10 +13,13 @@
 //   a correct candidate             the best one's report (also when the
 //                                   session was then cancelled or ran out)
 //   none correct (exhausted)        no kernel, reason "<status>: <stop_reason>"
-//   cancelled before a correct one  an error (kCancelled): the task is
-//                                   recorded 'error', which `--resume`
-//                                   retries; 'no_kernel' is final and would
-//                                   make Ctrl-C lose the task for good
+//   cancelled before a correct one  an error (kCancelled): the runner
+//                                   records nothing, the task stays
+//                                   'pending' and `--resume` runs it;
+//                                   'no_kernel' is final and would make
+//                                   Ctrl-C lose the task for good. An
+//                                   evaluation cut short by Ctrl-C ends the
+//                                   session with the same error.
 //   failed (every LLM call of a     an error (kUnavailable): the provider is
 //     round failed)                 the environment, like a worker that cannot
 //                                   start: `anvil gen --llm` exits 3 for it,

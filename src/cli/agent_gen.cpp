@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -26,37 +25,13 @@
 #include "agent/words_input.h"
 #include "cli/evaluator_options.h"
 #include "cli/progress.h"
+#include "cli/stop_signal.h"
 #include "compiler/emit.h"
 #include "task/task_file.h"
 #include "util/hash.h"
 #endif
 
 namespace anvil::cli {
-
-namespace {
-volatile std::sig_atomic_t g_interrupted = 0;
-void OnSigint(int) { g_interrupted = 1; }
-}  // namespace
-
-InterruptWatcher::InterruptWatcher(std::function<void()> on_interrupt) : on_interrupt_(std::move(on_interrupt)) {
-  g_interrupted = 0;
-  previous_ = std::signal(SIGINT, OnSigint);
-  thread_ = std::thread([this] {
-    while (!stop_.load()) {
-      if (g_interrupted) {
-        on_interrupt_();
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-  });
-}
-
-InterruptWatcher::~InterruptWatcher() {
-  stop_.store(true);
-  if (thread_.joinable()) thread_.join();
-  std::signal(SIGINT, previous_ == SIG_ERR ? SIG_DFL : previous_);
-}
 
 void AddAgentGenOptions(CLI::App& gen, AgentGenArgs& args) {
   args.llm_option = gen.add_option("--llm", args.llm_spec,
@@ -236,7 +211,7 @@ int RunAgentGen(const CliConfig& config, const AgentGenArgs& args, const AgentGe
   auto recorder = agent::ExchangeRecorder::Open(config.StorePath());
   if (!recorder.ok()) return fail_run(recorder.status(), "");
   llm::CancelToken cancel;
-  InterruptWatcher watcher([&cancel] { cancel.Cancel(); });
+  StopSignal stop([&cancel] { cancel.Cancel(); });
   agent::LiveChannel channel(*provider, recorder->get(), cancel);
 
   Result<Task> task = InvalidInput("no task");

@@ -22,7 +22,6 @@
 #include <functional>
 #include <optional>
 #include <string>
-#include <thread>
 
 #include <CLI/CLI.hpp>
 
@@ -71,23 +70,5 @@ struct AgentGenInput {
 // refused model-written reference; 3 environment (worker, store, the
 // provider failing every call).
 int RunAgentGen(const CliConfig& config, const AgentGenArgs& args, const AgentGenInput& input);
-
-// While alive, SIGINT (Ctrl-C) calls `on_interrupt` once, from a watcher
-// thread: a signal handler may only set a flag (it cannot take the locks a
-// CancelToken uses), so a thread polls the flag every 50 ms. The previous
-// handler is restored on destruction. One at a time per process.
-class InterruptWatcher {
- public:
-  explicit InterruptWatcher(std::function<void()> on_interrupt);
-  ~InterruptWatcher();
-  InterruptWatcher(const InterruptWatcher&) = delete;
-  InterruptWatcher& operator=(const InterruptWatcher&) = delete;
-
- private:
-  std::function<void()> on_interrupt_;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-  void (*previous_)(int) = nullptr;
-};
 
 }  // namespace anvil::cli

@@ -25,6 +25,7 @@
 #include "agent/session_compare.h"
 #include "cli/evaluator_options.h"
 #include "cli/progress.h"
+#include "cli/stop_signal.h"
 #include "task/task_file.h"
 #include "util/hash.h"
 #endif
@@ -84,7 +85,7 @@ int RunReplay(const CliConfig& config, int64_t original_id) {
   Evaluator evaluator(**store, eval_options,
                       [&](const std::string& phase, int done, int total) { bar.Update(task->name, phase, done, total); });
   llm::CancelToken cancel;
-  InterruptWatcher watcher([&cancel] { cancel.Cancel(); });
+  StopSignal stop([&cancel] { cancel.Cancel(); });
   agent::ConductorContext context;
   context.backend = original->backend;
   context.workspace = config.workspace;

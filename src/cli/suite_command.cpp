@@ -2,7 +2,8 @@
 // -> bench (suite/suite_runner.h does the work), with a progress line, a
 // summary table and optional HTML report. Generators: builtin (the built-in
 // compiler), none (existing kernels), llm (the agent loop, agent/suite_generator.h;
-// only in builds with libcurl).
+// only in builds with libcurl). Ctrl-C or SIGTERM stops the run within about
+// a second and prints what it has, with the command that resumes it; exit 130.
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -12,10 +13,10 @@
 #include <fmt/format.h>
 
 #include "agent/llm/cancel_token.h"
-#include "cli/agent_gen.h"
 #include "cli/commands.h"
 #include "cli/evaluator_options.h"
 #include "cli/progress.h"
+#include "cli/stop_signal.h"
 #include "suite/builtin_generator.h"
 #include "suite/existing_kernel_generator.h"
 #include "suite/html_report.h"
@@ -31,9 +32,6 @@
 
 namespace anvil::cli {
 namespace {
-
-// Set on Ctrl-C (through InterruptWatcher): the runner takes no further task.
-std::atomic<bool> g_interrupted{false};
 
 // Where suites are looked up: ./tasks, then the source tree's tasks/.
 std::vector<std::string> SuiteRoots() {
@@ -76,6 +74,42 @@ struct SuiteRunArgs {
   double time_budget_task = 0;     // seconds per task's session; 0 = no limit
   bool no_seed = false;
 };
+
+// The exit status of a run stopped by SIGINT or SIGTERM, as a shell reports
+// a command that Ctrl-C ended.
+constexpr int kExitInterrupted = 130;
+
+// `s` as one shell word.
+std::string ShellWord(const std::string& s) {
+  if (!s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./:=+-,@%") ==
+                        std::string::npos)
+    return s;
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+// The command that continues suite run `id`: the same suite, target and
+// generator (--resume refuses others) and the options that shape the results.
+// The global options (--workspace, --timeout, ...) are the user's to repeat.
+std::string ResumeCommand(const SuiteRunArgs& args, int64_t id) {
+  std::string cmd = "anvil suite run " + ShellWord(args.suite);
+  if (args.target != "cpu") cmd += " --target " + args.target;
+  if (args.generator != "builtin") cmd += " --generator " + args.generator;
+  if (!args.kernels.empty()) cmd += " --kernels " + ShellWord(args.kernels);
+  if (args.jobs != 1) cmd += fmt::format(" --jobs {}", args.jobs);
+  if (args.no_tune) cmd += " --no-tune";
+  if (args.verify_only) cmd += " --verify-only";
+  if (args.perf_scale != 1) cmd += fmt::format(" --perf-scale {}", args.perf_scale);
+  if (!args.llm_spec.empty()) cmd += " --llm " + ShellWord(args.llm_spec);
+  if (args.generator == "llm") {
+    if (args.rounds != SuiteRunArgs{}.rounds) cmd += fmt::format(" --rounds {}", args.rounds);
+    if (args.max_tokens_task > 0) cmd += fmt::format(" --max-tokens-task {}", args.max_tokens_task);
+    if (args.time_budget_task > 0) cmd += fmt::format(" --time-budget-task {}", args.time_budget_task);
+    if (args.no_seed) cmd += " --no-seed";
+  }
+  return cmd + fmt::format(" --resume {}", id);
+}
 
 Status WriteHtml(const std::string& path, const suite::SuiteRun& run) {
   std::ofstream out(path);
@@ -182,35 +216,65 @@ int RunSuiteCommand(const CliConfig& config, const SuiteRunArgs& args) {
   };
 
   const bool human = !config.json;
+  bool stopping = false;            // guarded by bar_mu
+  bool ended = false;               // likewise: the runner returned, the bar is gone
+  suite::SuiteProgress last;        // likewise: what the bar showed last
+  auto draw = [&](const suite::SuiteProgress& p) {
+    bar.Update(fmt::format("{} ✓{} ✗{} {}", found->name, p.correct, p.failed, stopping ? "" : p.task),
+               stopping ? "stopping..." : "tasks", p.done, p.total);
+  };
   auto progress = [&](const suite::SuiteProgress& p) {
     std::lock_guard<std::mutex> lock(bar_mu);
-    bar.Update(fmt::format("{} ✓{} ✗{} {}", found->name, p.correct, p.failed, p.task), "tasks", p.done, p.total);
+    last = p;
+    draw(p);
     if (p.finished && human && !config.progress) {
       // Without a bar (not a terminal) one line per finished task, so logs show progress.
       std::cerr << fmt::format("[{}/{}] {} {}\n", p.done, p.total, p.result.task, suite::TaskStatusName(p.result.status));
     }
   };
-  g_interrupted = false;
-  Result<suite::SuiteRun> run = InvalidInput("not run");
+  // The first Ctrl-C (or SIGTERM) stops the run: the runner and the
+  // evaluators read the flag, LLM sessions the token. It stays installed
+  // while the summary prints, so a second one quits at once.
+  StopSignal stop([&] {
+    cancel.Cancel();
+    std::lock_guard<std::mutex> lock(bar_mu);
+    stopping = true;
+    if (ended) return;
+    if (config.progress) {
+      draw(last);
+    } else {
+      std::cerr << "interrupted: stopping the tasks in flight (again to quit at once)" << std::endl;
+    }
+  });
+  Result<suite::SuiteRun> run = suite::RunSuite(options, factory, progress, stop.flag());
   {
-    InterruptWatcher watcher([&cancel] {
-      g_interrupted.store(true);
-      cancel.Cancel();
-    });
-    run = suite::RunSuite(options, factory, progress, &g_interrupted);
+    std::lock_guard<std::mutex> lock(bar_mu);
+    bar.Clear();
+    ended = true;
   }
-  bar.Clear();
   if (!run.ok()) return ReportError(run.status());
   if (!args.html.empty())
     if (Status s = WriteHtml(args.html, *run); !s.ok()) return ReportError(s);
+  int pending = 0;
+  for (const suite::TaskResult& t : run->tasks) pending += t.status == suite::TaskStatus::kPending;
+  // A signal after the last task finished changed nothing: the run ends as usual.
+  const bool interrupted = stop.stopped() && pending > 0;
+  const std::string resume_line =
+      interrupted ? fmt::format("interrupted: {} of {} tasks not finished; resume with: {}\n", pending,
+                                run->tasks.size(), ResumeCommand(args, run->id))
+                  : "";
   if (config.json) {
+    // On stderr and before the document, so stdout is one JSON document and
+    // so is the tail of stdout and stderr read together.
+    std::cerr << resume_line << std::flush;
     std::cout << nlohmann::json{{"run", suite::ToJson(*run)}, {"metrics", suite::ToJson(suite::ComputeMetrics(run->tasks))}}.dump(2)
               << "\n";
   } else {
     std::cout << suite::FormatSuiteSummary(*run);
     if (!args.html.empty()) std::cout << "HTML report: " << args.html << "\n";
-    if (g_interrupted) std::cout << fmt::format("interrupted: resume with anvil suite run {} --resume {}\n", args.suite, run->id);
+    std::cout << resume_line;
   }
+  if (interrupted) return kExitInterrupted;
   for (const suite::TaskResult& t : run->tasks)
     if (t.status == suite::TaskStatus::kError) return kExitEnvironment;
   for (const suite::TaskResult& t : run->tasks)

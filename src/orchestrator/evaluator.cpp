@@ -132,7 +132,8 @@ Result<DeviceCeilings> Evaluator::EnsureCeilings() {
   // Measured once per device identity (name, driver, CUDA, PyTorch), then cached in the store.
   ANVIL_RETURN_IF_ERROR(worker_->Send({{"type", "measure_ceilings"}}));
   while (true) {
-    WorkerEvent e = worker_->Next(300);
+    WorkerEvent e = worker_->Next(300, options_.cancel);
+    if (e.kind == WorkerEvent::Kind::kCancelled) return StopCancelled("measuring the device ceilings");
     if (e.kind != WorkerEvent::Kind::kMessage) {
       worker_->Kill();
       return ProtocolError("the worker died or went silent while measuring device ceilings");
@@ -179,11 +180,18 @@ Result<nlohmann::json> Evaluator::Device() {
 
 Status Evaluator::EnsureWorker() {
   if (worker_ && worker_->alive()) return Status::Ok();
+  if (CancelRequested()) return Cancelled("interrupted before a worker was started");
   auto start = std::chrono::steady_clock::now();
-  ANVIL_ASSIGN_OR_RETURN(worker_, WorkerClient::Start(options_.worker));
+  ANVIL_ASSIGN_OR_RETURN(worker_, WorkerClient::Start(options_.worker, options_.cancel));
   worker_start_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   worker_startup_ = worker_->startup_seconds();
   return Status::Ok();
+}
+
+Status Evaluator::StopCancelled(const std::string& what) {
+  // The worker may be in the middle of a case: only a fresh one is known to be idle.
+  if (worker_) worker_->Kill();
+  return Cancelled(fmt::format("interrupted while {}; the evaluation has no verdict", what));
 }
 
 Status Evaluator::Record(int64_t evaluation_id, const CaseSpec& spec, const CaseOutcome& o) {
@@ -212,6 +220,7 @@ Result<CandidateReport> Evaluator::Evaluate(const Task& task, const std::string&
   report.reference_author = task.reference_author;
   report.cases = CorrectnessCases(task);
   if (options_.mode == EvalMode::kBench) report.perf_cases = PerformanceCases(task);
+  if (CancelRequested()) return Cancelled("interrupted before the evaluation started");
 
   ANVIL_ASSIGN_OR_RETURN(std::string source, ReadFile(candidate_path));
   ANVIL_ASSIGN_OR_RETURN(int64_t task_id,
@@ -227,6 +236,8 @@ Result<CandidateReport> Evaluator::Evaluate(const Task& task, const std::string&
   BuildRecord br{report.build.cache_key, options_.target == "cpu" ? options_.build.compiler : options_.target,
                  report.build.command, report.build.ok, report.build.log, report.build.seconds, report.build.cached};
   ANVIL_RETURN_IF_ERROR(store_.RecordBuild(candidate_id, br).status());
+  // The compiler is not interrupted (it runs seconds): the evaluation stops after it.
+  if (CancelRequested()) return StopCancelled("building the candidate");
 
   if (!report.build.ok) {
     report.verdict = Verdict::kBuildError;
@@ -242,6 +253,8 @@ Result<CandidateReport> Evaluator::Evaluate(const Task& task, const std::string&
       auto ceilings = EnsureCeilings();
       if (ceilings.ok())
         report.ceilings = *ceilings;
+      else if (ceilings.status().code() == ErrorCode::kCancelled)
+        return ceilings.status();
       else
         report.roofline_note = "device ceilings unavailable: " + ceilings.status().message();
     }
@@ -329,7 +342,10 @@ Status Evaluator::RunInWorker(const Task& task, const std::string& library, Cand
   };
 
   while (true) {
-    WorkerEvent e = worker_->Next(options_.case_timeout_s);
+    WorkerEvent e = worker_->Next(options_.case_timeout_s, options_.cancel);
+    if (e.kind == WorkerEvent::Kind::kCancelled)
+      return StopCancelled(current >= 0 ? fmt::format("running {} case {}", phase, current)
+                                        : "waiting for the worker");
     if (e.kind == WorkerEvent::Kind::kTimedOut || e.kind == WorkerEvent::Kind::kExited) {
       bool timed_out = e.kind == WorkerEvent::Kind::kTimedOut;
       worker_->Kill();

@@ -11,9 +11,19 @@
 // proven-kernel index. A process killed half-way leaves every finished case
 // in the store and the evaluation without a verdict.
 //
+// Cancellation (EvaluatorOptions::cancel): raised by another thread, e.g. on
+// Ctrl-C, it stops an evaluation within a fraction of a second wherever it
+// waits on the worker (start-up, cases, timings, device ceilings): the worker
+// is killed and Evaluate returns kCancelled. That is no verdict on the
+// candidate: the evaluation stays in the store without one, as if the
+// process had been killed, and the caller may run the candidate again. A
+// build in flight is not interrupted (a compiler runs seconds); the
+// evaluation stops after it.
+//
 // Not thread-safe; one Evaluator per thread.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -45,6 +55,10 @@ struct EvaluatorOptions {
   // Where those runs keep their logs, one folder per evaluation. Default
   // (empty): <worker.scratch_dir>-sanitizer.
   std::string sanitize_dir;
+  // Raised: the evaluation in progress and every later one stop with
+  // kCancelled (see the top of this file). Owned by the caller and read from
+  // the evaluating thread; it must outlive the Evaluator. Default: null, never.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct CandidateReport {
@@ -92,8 +106,8 @@ class Evaluator {
   ~Evaluator();
 
   // Errors only for what is not the candidate's fault (store unwritable,
-  // worker cannot start, compiler missing). Every candidate failure is a
-  // verdict in the report.
+  // worker cannot start, compiler missing, kCancelled when options.cancel
+  // was raised). Every candidate failure is a verdict in the report.
   // `provenance` is stored with a new candidate (an existing one keeps its
   // first): "file", "builtin", "llm:<provider>:<model>", "agent" (MCP).
   // A correct candidate is also indexed as a proven kernel (task name,
@@ -109,6 +123,9 @@ class Evaluator {
 
  private:
   Status EnsureWorker();
+  bool CancelRequested() const { return options_.cancel != nullptr && options_.cancel->load(); }
+  // Kills the worker and says that `what` was interrupted (kCancelled).
+  Status StopCancelled(const std::string& what);
   Result<BuildResult> Build(const std::string& candidate_path);  // by target; may start the worker
   // The worker's device ceilings: from the store, else measured by the worker and stored.
   Result<DeviceCeilings> EnsureCeilings();

@@ -36,6 +36,16 @@ WorkerEvent TimedOutEvent() {
   return e;
 }
 
+WorkerEvent CancelledEvent() {
+  WorkerEvent e;
+  e.kind = WorkerEvent::Kind::kCancelled;
+  return e;
+}
+
+// How long one poll() waits at most: the longest a raised cancel flag goes
+// unnoticed (data wakes poll at once).
+constexpr int kPollSliceMs = 100;
+
 }  // namespace
 
 std::string SignalName(int sig) {
@@ -44,7 +54,8 @@ std::string SignalName(int sig) {
   return fmt::format("SIG{} ({})", abbrev ? abbrev : std::to_string(sig).c_str(), desc ? desc : "unknown signal");
 }
 
-Result<std::unique_ptr<WorkerClient>> WorkerClient::Start(const WorkerOptions& options) {
+Result<std::unique_ptr<WorkerClient>> WorkerClient::Start(const WorkerOptions& options,
+                                                          const std::atomic<bool>* cancel) {
   std::error_code ec;
   std::filesystem::create_directories(options.scratch_dir, ec);
   if (ec) return IoError(fmt::format("cannot create scratch dir '{}': {}", options.scratch_dir, ec.message()));
@@ -120,10 +131,14 @@ Result<std::unique_ptr<WorkerClient>> WorkerClient::Start(const WorkerOptions& o
   auto seconds_left = [&] {
     return std::max(0.0, std::chrono::duration<double>(hello_deadline - std::chrono::steady_clock::now()).count());
   };
-  WorkerEvent hello = client->Next(seconds_left());
+  WorkerEvent hello = client->Next(seconds_left(), cancel);
   while (!options.launcher.empty() && hello.kind == WorkerEvent::Kind::kMessage &&
          hello.message.value("type", "") == "garbage")
-    hello = client->Next(seconds_left());
+    hello = client->Next(seconds_left(), cancel);
+  if (hello.kind == WorkerEvent::Kind::kCancelled) {
+    client->Kill();
+    return Cancelled("interrupted while the worker was starting");
+  }
   if (hello.kind != WorkerEvent::Kind::kMessage || hello.message.value("type", "") != "hello") {
     std::string why = hello.kind == WorkerEvent::Kind::kTimedOut ? "did not say hello in time"
                       : hello.kind == WorkerEvent::Kind::kExited
@@ -175,7 +190,7 @@ WorkerEvent WorkerClient::Reap() {
   return e;
 }
 
-WorkerEvent WorkerClient::Next(double timeout_seconds) {
+WorkerEvent WorkerClient::Next(double timeout_seconds, const std::atomic<bool>* cancel) {
   if (pid_ <= 0) return ExitedEvent();
   auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_seconds);
   while (true) {
@@ -188,10 +203,11 @@ WorkerEvent WorkerClient::Next(double timeout_seconds) {
       if (e.message.is_discarded()) e.message = {{"type", "garbage"}, {"text", line}};
       return e;
     }
+    if (cancel != nullptr && cancel->load()) return CancelledEvent();
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return TimedOutEvent();
     pollfd p{from_worker_, POLLIN, 0};
-    int n = poll(&p, 1, static_cast<int>(std::min<long long>(left.count(), 500)));
+    int n = poll(&p, 1, static_cast<int>(std::min<long long>(left.count(), kPollSliceMs)));
     if (n < 0 && errno != EINTR) return Reap();
     if (n <= 0) continue;
     char buf[65536];

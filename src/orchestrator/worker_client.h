@@ -8,6 +8,12 @@
 // left threads behind dies with it). The destructor kills a worker that is
 // still alive. One thread at a time.
 //
+// Cancellation: Start() and Next() take an optional flag another thread may
+// raise (a Ctrl-C handler); they look at it at least every 100 ms while
+// waiting. Start() then kills the worker and returns kCancelled; Next()
+// returns a kCancelled event and leaves the worker as it is (the caller
+// decides: Kill() it, or wait for it).
+//
 // With a launcher (WorkerOptions::launcher, e.g. compute-sanitizer and its
 // options) the launcher is exec'd with the worker's command line appended: it
 // inherits the pipes and the log, starts the worker as its child in the same
@@ -18,6 +24,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -51,7 +58,8 @@ struct WorkerOptions {
 };
 
 struct WorkerEvent {
-  enum class Kind { kMessage, kExited, kTimedOut };
+  // kCancelled: only from Next() given a cancel flag, once it is raised.
+  enum class Kind { kMessage, kExited, kTimedOut, kCancelled };
   Kind kind = Kind::kMessage;
   nlohmann::json message;   // kMessage
   int exit_code = -1;       // kExited, when it exited normally
@@ -60,13 +68,19 @@ struct WorkerEvent {
 
 class WorkerClient {
  public:
-  static Result<std::unique_ptr<WorkerClient>> Start(const WorkerOptions& options);
+  // `cancel` (may be null; must outlive the call) raised before the hello:
+  // the worker is killed and the result is kCancelled.
+  static Result<std::unique_ptr<WorkerClient>> Start(const WorkerOptions& options,
+                                                     const std::atomic<bool>* cancel = nullptr);
   ~WorkerClient();
   WorkerClient(const WorkerClient&) = delete;
   WorkerClient& operator=(const WorkerClient&) = delete;
 
   Status Send(const nlohmann::json& message);
-  WorkerEvent Next(double timeout_seconds);
+  // The next message; kExited when the worker is gone, kTimedOut after
+  // `timeout_seconds` without a complete line, kCancelled once `cancel`
+  // (may be null) is raised, whichever comes first.
+  WorkerEvent Next(double timeout_seconds, const std::atomic<bool>* cancel = nullptr);
   void Kill();
   bool alive() const { return pid_ > 0; }
   pid_t pid() const { return pid_; }

@@ -28,10 +28,12 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
 bool IsFinal(TaskStatus s) { return s != TaskStatus::kError && s != TaskStatus::kPending; }
 
 // One task from start to its result. Never throws; environment errors and
-// exceptions become an 'error' result naming what failed.
+// exceptions become an 'error' result naming what failed. A task stopped
+// because the run was cancelled (the generator or evaluator returned
+// kCancelled with `cancel` raised) is 'pending': nothing was decided about it.
 TaskResult RunTask(const std::string& task_file, TaskGenerator& generator, Store& store,
                    std::map<EvalMode, std::unique_ptr<Evaluator>>& evaluators, const EvaluatorOptions& base,
-                   bool verify_only, int64_t perf_divisor, int64_t run_id) {
+                   bool verify_only, int64_t perf_divisor, int64_t run_id, const std::atomic<bool>* cancel) {
   const auto start = std::chrono::steady_clock::now();
   TaskResult result;
   result.task = std::filesystem::path(task_file).stem().string();
@@ -63,6 +65,8 @@ TaskResult RunTask(const std::string& task_file, TaskGenerator& generator, Store
     }
     Result<GeneratedKernel> kernel = generator.Generate(*task, store, *evaluator, run_id);
     if (!kernel.ok()) {
+      if (kernel.status().code() == ErrorCode::kCancelled && cancel != nullptr && cancel->load())
+        result.status = TaskStatus::kPending;
       result.reason = kernel.status().message();
     } else if (!kernel->report) {
       result.status = TaskStatus::kNoKernel;
@@ -208,6 +212,7 @@ Result<SuiteRun> RunSuite(const SuiteRunOptions& options, const GeneratorFactory
       base.worker.cpus = CpusForJob(cores, options.jobs, index);
       base.threads = std::max(1, std::min(base.threads / options.jobs, static_cast<int>(base.worker.cpus.size())));
     }
+    base.cancel = cancel;  // the task in flight stops too, not only the queue
     std::unique_ptr<TaskGenerator> generator = generators(index);
     std::map<EvalMode, std::unique_ptr<Evaluator>> evaluators;
     while (true) {
@@ -222,7 +227,9 @@ Result<SuiteRun> RunSuite(const SuiteRunOptions& options, const GeneratorFactory
         if (progress) progress(started);
       }
       TaskResult result = RunTask(file, *generator, **job_store, evaluators, base, options.verify_only,
-                                  options.perf_divisor, run_id);
+                                  options.perf_divisor, run_id, cancel);
+      // Stopped half-way: no row, so the task stays pending and --resume runs it.
+      if (result.status == TaskStatus::kPending) return;
       if (!device_recorded && !evaluators.empty()) {
         Result<nlohmann::json> device = evaluators.begin()->second->Device();
         std::lock_guard<std::mutex> lock(mu);
@@ -259,8 +266,9 @@ Result<SuiteRun> RunSuite(const SuiteRunOptions& options, const GeneratorFactory
   for (int i = 0; i < jobs; ++i) threads.emplace_back(job, i);
   for (std::thread& t : threads) t.join();
 
-  const bool cancelled = cancel && cancel->load();
-  const std::string status = !first_error.ok() ? "failed" : cancelled ? "interrupted" : "ok";
+  // Cancelled after the last task finished: nothing was cut short.
+  const bool interrupted = cancel && cancel->load() && counts.done < counts.total;
+  const std::string status = !first_error.ok() ? "failed" : interrupted ? "interrupted" : "ok";
   (void)store->FinishSuiteRun(suite_id, status);
   (void)store->FinishRun(run_id, status);
   if (!first_error.ok()) return first_error;

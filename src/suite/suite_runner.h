@@ -15,6 +15,12 @@
 // crashes or hangs is the evaluator's business (a fresh worker, a verdict);
 // an exception or environment error while handling one task marks that task
 // 'error' and the job goes on with the next.
+//
+// Cancellation (`cancel`, raised on Ctrl-C): no task is started any more, and
+// the tasks in flight stop within about a second (their evaluators kill
+// their workers; a compiler already running finishes first). A task stopped
+// that way gets no row: it stays 'pending', like the tasks not reached, and
+// `--resume ID` runs it again. The run is recorded 'interrupted'.
 #pragma once
 
 #include <atomic>
@@ -51,9 +57,10 @@ struct SuiteProgress {
 };
 
 // Returns the suite run as recorded (tasks in suite order; those not reached
-// stay 'pending' when cancelled). Errors: the store cannot be opened or
-// written, or --resume names a run that does not exist or was another suite
-// or target.
+// or stopped in flight stay 'pending' when cancelled). `cancel` may be null;
+// it is read from every job thread and must outlive the call. Errors: the
+// store cannot be opened or written, or --resume names a run that does not
+// exist or was another suite or target.
 Result<SuiteRun> RunSuite(const SuiteRunOptions& options, const GeneratorFactory& generators,
                           const std::function<void(const SuiteProgress&)>& progress,
                           const std::atomic<bool>* cancel = nullptr);

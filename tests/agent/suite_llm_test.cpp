@@ -68,7 +68,8 @@ class SuiteLlm : public ::testing::Test {
     unsetenv("ANVIL_LLM");
     // No model in the file: each test names one with --llm, or none on purpose.
     const std::string config = ws_.dir() + "/llm.toml";
-    std::ofstream(config) << "max_attempts = 2\nbackoff_base_s = 0.05\nbackoff_cap_s = 0.1\n";
+    std::ofstream(config) << "max_attempts = 2\nbackoff_base_s = 0.05\nbackoff_cap_s = 0.1\n"
+                          << "busy_backoff_base_s = 0.05\nbusy_backoff_cap_s = 0.1\n";
     setenv("ANVIL_LLM_CONFIG", config.c_str(), 1);
   }
 
@@ -224,9 +225,12 @@ TEST_F(SuiteLlm, CtrlCCancelsTheSessionInFlightAndResumeFinishesTheSuite) {
   ASSERT_TRUE(interrupted.json.is_object()) << interrupted.output;
   const nlohmann::json& tasks = interrupted.json["run"]["tasks"];
   ASSERT_EQ(tasks.size(), 2u) << interrupted.output;
-  EXPECT_EQ(tasks[0]["status"], "error");  // not final: --resume retries it
-  EXPECT_NE(tasks[0]["reason"].get<std::string>().find("cancelled"), std::string::npos) << tasks[0];
+  EXPECT_EQ(interrupted.exit_code, 130) << interrupted.output;
+  EXPECT_EQ(tasks[0]["status"], "pending");  // stopped in flight: no row, --resume runs it
   EXPECT_EQ(tasks[1]["status"], "pending");
+  EXPECT_NE(interrupted.output.find("--resume " + std::to_string(interrupted.json["run"]["id"].get<int64_t>())),
+            std::string::npos)
+      << interrupted.output;
   const int64_t suite_id = interrupted.json["run"]["id"].get<int64_t>();
   {
     auto store = OpenStore();

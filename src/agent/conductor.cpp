@@ -2,6 +2,7 @@
 #include "agent/conductor.h"
 
 #include <chrono>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -118,6 +119,10 @@ class Conductor {
   Status Seed();
   std::string ActionFor(int round, const SlotState& slot) const;
   SlotReply SlotWork(int round, int slot, const std::string& action, const SlotState& state);
+  // SlotWork that never throws: an exception (a library's bug) becomes the
+  // slot's call error. On a slot thread it would std::terminate the process;
+  // on the main thread it would unwind past the joinable slot threads.
+  SlotReply GuardedSlotWork(int round, int slot, const std::string& action, const SlotState& state);
   Result<llm::ChatResponse> Ask(int round, int slot, const std::string& role, const std::string& prompt);
   Status EvaluateReply(int round, int slot, SlotReply& reply, SlotState& state);
   Status Record(const SessionCandidate& c);
@@ -246,9 +251,8 @@ Result<llm::ChatResponse> Conductor::Ask(int round, int slot, const std::string&
   request.messages.push_back({llm::Role::kUser, prompt});
   request.max_tokens = options_.max_tokens_per_call;
   request.temperature = options_.temperature;
-  Result<llm::ChatResponse> response = channel_.Call(ExchangeKey{round, slot, role}, request);
-  if (response.ok()) ledger_.Add(*response);
-  return response;
+  // The channel adds the reply to the ledger itself, also when recording it fails afterwards.
+  return channel_.Call(ExchangeKey{round, slot, role}, request, &ledger_);
 }
 
 SlotReply Conductor::SlotWork(int round, int slot, const std::string& action, const SlotState& state) {
@@ -288,6 +292,21 @@ SlotReply Conductor::SlotWork(int round, int slot, const std::string& action, co
     return reply;
   }
   reply.outcome = "evaluated";
+  return reply;
+}
+
+SlotReply Conductor::GuardedSlotWork(int round, int slot, const std::string& action, const SlotState& state) {
+  std::string what;
+  try {
+    return SlotWork(round, slot, action, state);
+  } catch (const std::exception& e) {
+    what = e.what();
+  } catch (...) {
+    what = "an exception that is not a std::exception";
+  }
+  SlotReply reply;
+  reply.action = action;
+  reply.call_error = fmt::format("internal error in the {} step: {} (a bug in anvil; please report it)", action, what);
   return reply;
 }
 
@@ -450,8 +469,8 @@ Result<SessionResult> Conductor::Run() {
     {
       std::vector<std::thread> threads;
       for (int s = 1; s < parallel; ++s)
-        threads.emplace_back([&, s] { replies[s] = SlotWork(round, s, actions[s], slots[s]); });
-      replies[0] = SlotWork(round, 0, actions[0], slots[0]);
+        threads.emplace_back([&, s] { replies[s] = GuardedSlotWork(round, s, actions[s], slots[s]); });
+      replies[0] = GuardedSlotWork(round, 0, actions[0], slots[0]);
       for (std::thread& t : threads) t.join();
     }
     bool any_reply = false, any_cancelled = false;

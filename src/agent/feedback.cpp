@@ -162,7 +162,9 @@ std::string DistilFeedback(const CandidateReport& report, const FeedbackLimits& 
     NotCorrect(report, limits, out);
     if (!report.worker_stderr.empty() &&
         (report.verdict == Verdict::kCrash || report.verdict == Verdict::kLoadError))
-      out << "Worker stderr (tail):\n" << FirstCompilerErrors(report.worker_stderr, 8);
+      // FirstCompilerErrors keeps the lines from the first error on (or the
+      // first lines when none reads as an error), not the end of the output.
+      out << "Worker stderr (from its first error line):\n" << FirstCompilerErrors(report.worker_stderr, 8);
     return out.str();
   }
   Correct(report, out);

@@ -1,6 +1,8 @@
 // Live and replayed LLM calls, recorded per session (see llm_channel.h).
 #include "agent/llm_channel.h"
 
+#include <utility>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -15,7 +17,41 @@ std::string RequestJson(const llm::ChatRequest& request) {
                       {"model", request.model},
                       {"max_tokens", request.max_tokens}};
   j["temperature"] = request.temperature ? nlohmann::json(*request.temperature) : nlohmann::json();
-  return j.dump();
+  // Prompts carry bytes from outside (worker stderr, compiler logs, module
+  // sources, store examples) that need not be UTF-8: replace invalid bytes
+  // (U+FFFD) rather than let dump() throw.
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+namespace {
+
+// The tags of RecordedError, one per error code.
+constexpr std::pair<ErrorCode, const char*> kErrorTags[] = {
+    {ErrorCode::kInvalidInput, "invalid_input"}, {ErrorCode::kNotFound, "not_found"},
+    {ErrorCode::kUnsupported, "unsupported"},    {ErrorCode::kIo, "io"},
+    {ErrorCode::kBuildFailed, "build_failed"},   {ErrorCode::kProtocol, "protocol"},
+    {ErrorCode::kUnavailable, "unavailable"},    {ErrorCode::kCancelled, "cancelled"},
+    {ErrorCode::kInternal, "internal"},
+};
+
+}  // namespace
+
+std::string RecordedError(const Status& status) {
+  for (const auto& [code, tag] : kErrorTags)
+    if (code == status.code()) return fmt::format("[{}] {}", tag, status.message());
+  return fmt::format("[internal] {}", status.message());
+}
+
+Status ReplayedError(const std::string& recorded) {
+  if (!recorded.empty() && recorded[0] == '[') {
+    const size_t close = recorded.find("] ");
+    if (close != std::string::npos) {
+      const std::string tag = recorded.substr(1, close - 1);
+      for (const auto& [code, name] : kErrorTags)
+        if (tag == name) return Status::Error(code, recorded.substr(close + 2));
+    }
+  }
+  return Unavailable(recorded);
 }
 
 Result<std::unique_ptr<ExchangeRecorder>> ExchangeRecorder::Open(const std::string& store_path) {
@@ -71,12 +107,15 @@ void FillFromResponse(ExchangeRecord& r, const llm::ChatResponse& response) {
 
 }  // namespace
 
-Result<llm::ChatResponse> LiveChannel::Call(const ExchangeKey& key, const llm::ChatRequest& request) {
+Result<llm::ChatResponse> LiveChannel::Call(const ExchangeKey& key, const llm::ChatRequest& request,
+                                            llm::UsageLedger* bill_to) {
   Result<llm::ChatResponse> response = provider_.Complete(request, cancel_);
+  // Billed before recording: a reply the provider charged for counts even if the store then fails.
+  if (response.ok() && bill_to != nullptr) bill_to->Add(*response);
   if (recorder_ != nullptr) {
     ExchangeRecord r = RecordOf(key, RequestJson(request));
     if (response.ok()) FillFromResponse(r, *response);
-    else r.error = response.status().message();
+    else r.error = RecordedError(response.status());
     // An exchange that cannot be recorded could not be replayed: the store's error wins.
     ANVIL_RETURN_IF_ERROR(recorder_->Record(std::move(r)));
   }
@@ -90,7 +129,8 @@ ReplayChannel::ReplayChannel(const std::vector<ExchangeRecord>& recorded, std::s
   for (const ExchangeRecord& r : recorded) recorded_.emplace(Key{r.round, r.slot, r.role}, r);
 }
 
-Result<llm::ChatResponse> ReplayChannel::Call(const ExchangeKey& key, const llm::ChatRequest& request) {
+Result<llm::ChatResponse> ReplayChannel::Call(const ExchangeKey& key, const llm::ChatRequest& request,
+                                              llm::UsageLedger* bill_to) {
   const std::string request_json = RequestJson(request);
   auto it = recorded_.find(Key{key.round, key.slot, key.role});
   {
@@ -114,7 +154,7 @@ Result<llm::ChatResponse> ReplayChannel::Call(const ExchangeKey& key, const llm:
     r.created_at.clear();
     ANVIL_RETURN_IF_ERROR(recorder_->Record(std::move(r)));
   }
-  if (!old.error.empty()) return Unavailable(old.error);
+  if (!old.error.empty()) return ReplayedError(old.error);
   llm::ChatResponse response;
   response.text = old.response_text;
   response.model = old.model;
@@ -124,6 +164,7 @@ Result<llm::ChatResponse> ReplayChannel::Call(const ExchangeKey& key, const llm:
   response.attempts = old.attempts;
   response.cost_usd = old.cost_usd;
   response.finish_reason = "replayed";
+  if (bill_to != nullptr) bill_to->Add(response);
   return response;
 }
 

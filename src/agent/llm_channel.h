@@ -8,6 +8,9 @@
 //   LiveChannel    sends the request to an llm::Provider and records the
 //                  exchange (prompt, reply or error, usage, latency,
 //                  attempts) with Store::RecordExchange the moment it returns.
+//                  A failed call's error is recorded with its code
+//                  (RecordedError), so its replay fails the same way: a
+//                  cancelled call replays as kCancelled, not as a provider failure.
 //   ReplayChannel  serves the replies a recorded session got, by key, without
 //                  any network; counts the requests whose prompts differ from
 //                  the recorded ones (timings in feedback differ between runs,
@@ -32,6 +35,7 @@
 
 #include "agent/llm/cancel_token.h"
 #include "agent/llm/chat.h"
+#include "agent/llm/cost.h"
 #include "store/store.h"
 #include "util/status.h"
 
@@ -45,7 +49,18 @@ struct ExchangeKey {
 
 // The request as stored in ExchangeRecord::request_json:
 // {"system", "messages":[{"role","content"}], "model", "max_tokens", "temperature"}.
+// Invalid UTF-8 in the prompts is replaced by U+FFFD (never throws).
 std::string RequestJson(const llm::ChatRequest& request);
+
+// A failed call's Status as ExchangeRecord::error keeps it: "[code] message",
+// code one of invalid_input, not_found, unsupported, io, build_failed,
+// protocol, unavailable, cancelled, internal. (The store has no column for
+// the code; the tag keeps old databases as they are.)
+std::string RecordedError(const Status& status);
+// The Status a recorded error replays as: its tagged code, or kUnavailable
+// for a record without a tag (written before codes were recorded) — a
+// provider that failed, which is what those records almost always were.
+Status ReplayedError(const std::string& recorded);
 
 // Records exchanges into one session. Created before the session exists
 // when need be (the reference writer runs before there is a task to start a
@@ -68,8 +83,15 @@ class ExchangeRecorder {
 class LlmChannel {
  public:
   virtual ~LlmChannel() = default;
-  // The reply, or the call's error (the provider's message; kCancelled when cancelled).
-  virtual Result<llm::ChatResponse> Call(const ExchangeKey& key, const llm::ChatRequest& request) = 0;
+  // The reply, or the call's error (the provider's message; kCancelled when
+  // cancelled). `bill_to` (may be null) gets every reply the model sent,
+  // even when the call then fails (its exchange could not be recorded):
+  // tokens the provider charged for are always counted.
+  virtual Result<llm::ChatResponse> Call(const ExchangeKey& key, const llm::ChatRequest& request,
+                                         llm::UsageLedger* bill_to) = 0;
+  Result<llm::ChatResponse> Call(const ExchangeKey& key, const llm::ChatRequest& request) {
+    return Call(key, request, nullptr);
+  }
   virtual std::string provider() const = 0;  // "openai"
   virtual std::string model() const = 0;     // the model requests name
 };
@@ -79,7 +101,9 @@ class LiveChannel : public LlmChannel {
   // Both must outlive the channel; `recorder` may be null (nothing recorded).
   LiveChannel(llm::Provider& provider, ExchangeRecorder* recorder, const llm::CancelToken& cancel)
       : provider_(provider), recorder_(recorder), cancel_(cancel) {}
-  Result<llm::ChatResponse> Call(const ExchangeKey& key, const llm::ChatRequest& request) override;
+  using LlmChannel::Call;
+  Result<llm::ChatResponse> Call(const ExchangeKey& key, const llm::ChatRequest& request,
+                                 llm::UsageLedger* bill_to) override;
   std::string provider() const override { return provider_.Name(); }
   std::string model() const override { return provider_.DefaultModel(); }
 
@@ -95,7 +119,10 @@ class ReplayChannel : public LlmChannel {
   // recorded into the replay's own session through `recorder` (may be null).
   ReplayChannel(const std::vector<ExchangeRecord>& recorded, std::string provider, std::string model,
                 ExchangeRecorder* recorder);
-  Result<llm::ChatResponse> Call(const ExchangeKey& key, const llm::ChatRequest& request) override;
+  using LlmChannel::Call;
+  // A recorded reply is added to `bill_to` as the live call's was.
+  Result<llm::ChatResponse> Call(const ExchangeKey& key, const llm::ChatRequest& request,
+                                 llm::UsageLedger* bill_to) override;
   std::string provider() const override { return provider_; }
   std::string model() const override { return model_; }
 

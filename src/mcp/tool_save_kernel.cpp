@@ -2,7 +2,12 @@
 // (Store::SaveKernel) and writes its source, as the store holds it, to a file
 // whose first line says which evaluation proved it:
 //   // anvil: evaluation 12 of task softmax (cpu): verdict correct
-// (`#` for Triton's Python). Default file: <workspace>/kernels/<task>/<backend>.<ext>.
+// (`#` for Triton's Python). Default file:
+// <workspace>/kernels/<task>/<backend>-e<evaluation_id>.<ext>. The evaluation
+// id is in the name because every saved_kernels row points at its file: with
+// one name per task and backend a second save would silently replace the file
+// an earlier row points at. (Saving the same evaluation again rewrites the same
+// text.) An explicit `path` is written as given.
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -29,8 +34,8 @@ ToolResult SaveKernelTool(McpSession& session, const nlohmann::json& arguments) 
 
   std::string path = arguments.value("path", "");
   if (path.empty())
-    path = fmt::format("{}/kernels/{}/{}{}", session.config().workspace, evaluation->task_name, candidate->backend,
-                       cli::CandidateExtension(candidate->backend));
+    path = fmt::format("{}/kernels/{}/{}-e{}{}", session.config().workspace, evaluation->task_name,
+                       candidate->backend, evaluation_id, cli::CandidateExtension(candidate->backend));
   path = std::filesystem::absolute(path).lexically_normal().string();
   std::string comment = candidate->backend == "triton" ? "#" : "//";
   std::string text = fmt::format("{} anvil: evaluation {} of task {} ({}): verdict {}\n{}", comment, evaluation_id,

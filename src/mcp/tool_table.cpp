@@ -116,7 +116,9 @@ std::vector<ToolSpec> MakeTools() {
                  {"minimum", 1},
                  {"description", "The evaluation_id a verify or bench call returned (its verdict must be correct)."}}},
                {"path", StringProp("Where to write the kernel source (default: <workspace>/kernels/<task>/"
-                                   "<backend>.<ext>). Relative paths are relative to the directory anvil mcp was "
+                                   "<backend>-e<evaluation_id>.<ext>, one file per evaluation, so saving another "
+                                   "kernel never replaces one saved before). An existing file at an explicit path "
+                                   "is replaced. Relative paths are relative to the directory anvil mcp was "
                                    "started in.")},
                {"note", StringProp("A note stored with the saved kernel (what it is, why it is kept).")}},
               {"evaluation_id"}),

@@ -71,7 +71,8 @@ class AgentCli : public ::testing::Test {
     unsetenv("ANVIL_LLM");
     // Short back-offs: the failure tests retry, and nothing here needs patience.
     const std::string config = ws_.dir() + "/llm.toml";
-    std::ofstream(config) << "max_attempts = 2\nbackoff_base_s = 0.05\nbackoff_cap_s = 0.1\n";
+    std::ofstream(config) << "max_attempts = 2\nbackoff_base_s = 0.05\nbackoff_cap_s = 0.1\n"
+                          << "busy_backoff_base_s = 0.05\nbusy_backoff_cap_s = 0.1\n";
     setenv("ANVIL_LLM_CONFIG", config.c_str(), 1);
   }
 
@@ -257,6 +258,30 @@ TEST_F(AgentCli, ProviderDownFailsTheSessionWithoutBurningRounds) {
   ASSERT_TRUE(exchanges.ok());
   ASSERT_EQ(exchanges->size(), 1u);
   EXPECT_NE((*exchanges)[0].error.find("upstream exploded"), std::string::npos);
+}
+
+// A crashing candidate prints bytes that are not UTF-8 to stderr; the crash's
+// feedback quotes the worker's stderr, so the next prompt carries them. They
+// must reach the server as U+FFFD in valid JSON, not end the process.
+TEST_F(AgentCli, InvalidUtf8InFeedbackReachesTheServerReplaced) {
+  const std::string crashes = Kernel(R"(if (r == 0 && c == 0) { fprintf(stderr, "error: bad bytes \xff\xfe\n"); abort(); }
+      op[r * cols + c] = xv * 2.0f + yv;)",
+                                     "#include <stdio.h>\n#include <stdlib.h>\n");
+  server_->Script({OpenAi(kPlan), OpenAi(Fenced(crashes)), OpenAi(Fenced(kCorrect))});
+  CliRun run = Gen("openai:test-model", {"--no-seed", "--rounds", "3"});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  auto received = server_->Received();
+  ASSERT_EQ(received.size(), 3u);
+  // nlohmann's parser refuses invalid UTF-8: a body that parses is valid.
+  nlohmann::json body = nlohmann::json::parse(received[2].body, nullptr, /*allow_exceptions=*/false);
+  ASSERT_FALSE(body.is_discarded()) << "the repair request is not valid UTF-8 JSON";
+  const std::string repair = body["messages"].back()["content"].get<std::string>();
+  EXPECT_NE(repair.find("Verdict: crash"), std::string::npos) << repair;
+  EXPECT_NE(repair.find("error: bad bytes \xEF\xBF\xBD\xEF\xBF\xBD"), std::string::npos) << repair;
+  auto c = Candidates(*OpenStore(), 1);
+  ASSERT_EQ(c.size(), 2u);
+  EXPECT_EQ(c[0].verdict, "crash");
+  EXPECT_EQ(c[1].verdict, "correct");
 }
 
 TEST_F(AgentCli, AnthropicProviderConverges) {

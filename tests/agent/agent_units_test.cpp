@@ -1,8 +1,11 @@
 // Unit tests of the agent loop's pure parts: reading code out of replies,
 // the source policy, distilled feedback, knowledge loading, prompts, the
 // replay channel and the session comparison.
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
+#include <memory>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -14,6 +17,7 @@
 #include "agent/llm_channel.h"
 #include "agent/prompts.h"
 #include "agent/session_compare.h"
+#include "agent/session_start.h"
 #include "agent/source_policy.h"
 #include "task/task_file.h"
 
@@ -144,6 +148,21 @@ TEST(AgentFeedback, BuildErrorsStartAtTheFirstErrorWithShortPaths) {
   r.build.log = "/tmp/ws/builds/ab12/kernel.cpp:20:3: error: expected ';'\n";
   const std::string renamed = DistilFeedback(r);
   EXPECT_NE(renamed.find("\nr2-s1.cpp:20:3: error: expected ';'"), std::string::npos) << renamed;
+}
+
+TEST(AgentFeedback, CrashQuotesTheWorkerStderrFromItsFirstError) {
+  CandidateReport r;
+  r.verdict = Verdict::kCrash;
+  r.reason = "the worker died with SIGABRT";
+  r.worker_stderr = "loading kernel\nkernel: error: index 7 out of range\n";
+  for (int i = 0; i < 20; ++i) r.worker_stderr += "detail " + std::to_string(i) + "\n";
+  const std::string f = DistilFeedback(r);
+  // The lines kept are the first error and what follows it, so the label must not say "tail".
+  EXPECT_NE(f.find("Worker stderr (from its first error line):\nkernel: error: index 7 out of range\n"),
+            std::string::npos)
+      << f;
+  EXPECT_EQ(f.find("(tail)"), std::string::npos) << f;
+  EXPECT_EQ(f.find("detail 19"), std::string::npos) << f;
 }
 
 TEST(AgentFeedback, NotCorrectNamesTheWorstCaseAndValues) {
@@ -324,12 +343,118 @@ TEST(AgentReplayChannel, ServesByKeyCountsDifferingPromptsAndRefusesUnknownKeys)
   auto err = channel.Call({1, 0, "coder"}, other);
   ASSERT_FALSE(err.ok());
   EXPECT_EQ(err.status().message(), "openai: HTTP 500: upstream exploded");
+  EXPECT_EQ(err.status().code(), ErrorCode::kUnavailable);  // an untagged (old) record: a provider failure
   EXPECT_EQ(channel.differing_prompts(), 1);
   EXPECT_EQ(channel.first_differing(), "round 1 slot 0 coder");
 
   auto missing = channel.Call({2, 1, "coder"}, request);
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().message(), "replay diverged: the recorded session has no coder call for round 2 slot 1");
+}
+
+// A provider answering from a list of outcomes, one per call.
+class ListProvider : public llm::Provider {
+ public:
+  explicit ListProvider(std::vector<Result<llm::ChatResponse>> outcomes) : outcomes_(std::move(outcomes)) {}
+  Result<llm::ChatResponse> Complete(const llm::ChatRequest&, const llm::CancelToken&) override {
+    return outcomes_.at(next_++);
+  }
+  std::string Name() const override { return "openai"; }
+  std::string DefaultModel() const override { return "m"; }
+
+ private:
+  std::vector<Result<llm::ChatResponse>> outcomes_;
+  size_t next_ = 0;
+};
+
+llm::ChatResponse PaidReply(const std::string& text, long long in, long long out) {
+  llm::ChatResponse r;
+  r.text = text;
+  r.usage = {in, out};
+  r.attempts = 1;
+  return r;
+}
+
+// A store with a run and a session for a live channel to record into.
+struct RecordingSession {
+  explicit RecordingSession(const std::string& name)
+      : dir(std::filesystem::temp_directory_path() / ("anvil-channel-" + name + "-" + std::to_string(getpid()))) {
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    store = std::move(Store::Open((dir / "anvil.db").string()).value());
+    recorder = std::move(ExchangeRecorder::Open((dir / "anvil.db").string()).value());
+    auto task = LoadTaskFile(std::string(ANVIL_TEST_DATA_DIR) + "/agent/scale_add.toml");
+    EXPECT_TRUE(task.ok()) << task.status().message();
+    SessionStart start;
+    start.run_id = store->BeginRun("gen", "{}").value();
+    start.provider = "openai";
+    start.model = "m";
+    auto id = BeginAgentSession(*store, *recorder, *task, ConductorOptions{}, start);
+    EXPECT_TRUE(id.ok()) << id.status().message();
+    session_id = id.ok() ? *id : 0;
+  }
+  ~RecordingSession() { std::filesystem::remove_all(dir); }
+
+  std::filesystem::path dir;
+  std::unique_ptr<Store> store;
+  std::unique_ptr<ExchangeRecorder> recorder;
+  int64_t session_id = 0;
+};
+
+TEST(AgentLiveChannel, RecordedErrorsReplayWithTheirCode) {
+  RecordingSession session("codes");
+  llm::ChatRequest request;
+  request.messages.push_back({llm::Role::kUser, "write it"});
+  ListProvider provider({Cancelled("openai: cancelled"), Unavailable("openai: gave up after 4 attempts: HTTP 503"),
+                         InvalidInput("openai: refused the request with HTTP 401"), PaidReply("the plan", 7, 3)});
+  llm::CancelToken cancel;
+  LiveChannel live(provider, session.recorder.get(), cancel);
+  EXPECT_EQ(live.Call({1, 0, "designer"}, request).status().code(), ErrorCode::kCancelled);
+  EXPECT_EQ(live.Call({1, 1, "designer"}, request).status().code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(live.Call({1, 2, "designer"}, request).status().code(), ErrorCode::kInvalidInput);
+  ASSERT_TRUE(live.Call({1, 3, "designer"}, request).ok());
+
+  auto recorded = session.store->QueryExchanges(session.session_id);
+  ASSERT_TRUE(recorded.ok()) << recorded.status().message();
+  ASSERT_EQ(recorded->size(), 4u);
+  EXPECT_EQ((*recorded)[0].error, "[cancelled] openai: cancelled");
+  ReplayChannel replay(*recorded, "openai", "m", nullptr);
+  auto cancelled = replay.Call({1, 0, "designer"}, request);
+  ASSERT_FALSE(cancelled.ok());
+  EXPECT_EQ(cancelled.status().code(), ErrorCode::kCancelled);
+  EXPECT_EQ(cancelled.status().message(), "openai: cancelled");
+  auto failed = replay.Call({1, 1, "designer"}, request);
+  EXPECT_EQ(failed.status().code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(failed.status().message(), "openai: gave up after 4 attempts: HTTP 503");
+  EXPECT_EQ(replay.Call({1, 2, "designer"}, request).status().code(), ErrorCode::kInvalidInput);
+  auto plan = replay.Call({1, 3, "designer"}, request);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(plan->text, "the plan");
+
+  // Records written before codes were recorded replay as a provider failure.
+  EXPECT_EQ(ReplayedError("openai: HTTP 500").code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(ReplayedError("openai: HTTP 500").message(), "openai: HTTP 500");
+  EXPECT_EQ(ReplayedError("[nonsense] x").code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(ReplayedError("[nonsense] x").message(), "[nonsense] x");
+}
+
+TEST(AgentLiveChannel, AReplyIsBilledEvenWhenRecordingItFails) {
+  RecordingSession session("billing");
+  // Bound to a session that does not exist: every record breaks the foreign key.
+  ASSERT_TRUE(session.recorder->BindSession(session.session_id + 1000).ok());
+  llm::ChatRequest request;
+  request.messages.push_back({llm::Role::kUser, "write it"});
+  ListProvider provider({PaidReply("paid for", 1200, 300)});
+  llm::CancelToken cancel;
+  LiveChannel live(provider, session.recorder.get(), cancel);
+  llm::UsageLedger ledger;
+  auto r = live.Call({1, 0, "coder"}, request, &ledger);
+  ASSERT_FALSE(r.ok());  // the store's error: the exchange could not be kept for a replay
+  EXPECT_NE(r.status().message().find("recording an LLM exchange"), std::string::npos) << r.status().message();
+  const llm::UsageTotals totals = ledger.Totals();
+  EXPECT_EQ(totals.calls, 1);
+  EXPECT_EQ(totals.usage.input_tokens, 1200);
+  EXPECT_EQ(totals.usage.output_tokens, 300);
 }
 
 SessionCandidateRecord Cand(int round, const std::string& action, const std::string& hash, const std::string& verdict) {

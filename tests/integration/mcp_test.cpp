@@ -228,11 +228,11 @@ mode = "allclose"
 TEST(Mcp, HandshakeToolsListAndCleanExit) {
   CliWorkspace ws;
   McpClient client(ws);
-  json init = client.Request("initialize", {{"protocolVersion", "2025-03-26"},
+  json init = client.Request("initialize", {{"protocolVersion", "2024-11-05"},
                                             {"capabilities", json::object()},
                                             {"clientInfo", {{"name", "mcp_test"}, {"version", "1"}}}});
   ASSERT_TRUE(init.contains("result")) << init.dump();
-  EXPECT_EQ(init["result"]["protocolVersion"], "2025-03-26");  // a supported version is answered as asked
+  EXPECT_EQ(init["result"]["protocolVersion"], "2024-11-05");  // a supported version is answered as asked
   EXPECT_EQ(init["result"]["capabilities"]["tools"]["listChanged"], false);
   EXPECT_EQ(init["result"]["serverInfo"]["name"], "anvil");
   EXPECT_NE(init["result"]["instructions"].get<std::string>().find("agent-skill.md"), std::string::npos);
@@ -242,6 +242,10 @@ TEST(Mcp, HandshakeToolsListAndCleanExit) {
   json other = client.Request("initialize", {{"protocolVersion", "1999-01-01"}, {"capabilities", json::object()},
                                              {"clientInfo", {{"name", "old"}, {"version", "0"}}}});
   EXPECT_EQ(other["result"]["protocolVersion"], "2025-06-18");
+  // 2025-03-26 requires JSON-RPC batches, which the server refuses: not offered.
+  json batching = client.Request("initialize", {{"protocolVersion", "2025-03-26"}, {"capabilities", json::object()},
+                                                {"clientInfo", {{"name", "batching"}, {"version", "0"}}}});
+  EXPECT_EQ(batching["result"]["protocolVersion"], "2025-06-18");
 
   json ping = client.Request("ping", nullptr);  // the notification above produced no message before this answer
   EXPECT_EQ(ping["result"], json::object()) << ping.dump();
@@ -422,7 +426,7 @@ TEST(Mcp, VerifyBenchSearchAndSaveAKernel) {
   // save_kernel writes the source under a header naming the evaluation, and marks it saved.
   json saved = Structured(client.Call("save_kernel", {{"evaluation_id", eval_id}, {"note", "from the MCP test"}}));
   std::string path = saved["path"];
-  EXPECT_EQ(path, ws.dir() + "/kernels/mcp_softmax/cpu.cpp");
+  EXPECT_EQ(path, ws.dir() + "/kernels/mcp_softmax/cpu-e" + std::to_string(eval_id) + ".cpp");
   std::string text = ReadTextFile(path);
   EXPECT_EQ(text.substr(0, text.find('\n')),
             "// anvil: evaluation " + std::to_string(eval_id) + " of task mcp_softmax (cpu): verdict correct");
@@ -430,6 +434,17 @@ TEST(Mcp, VerifyBenchSearchAndSaveAKernel) {
   json only_saved = Structured(client.Call("search_kernels", {{"saved_only", true}}));
   ASSERT_EQ(only_saved["hits"].size(), 1u) << only_saved.dump();
   EXPECT_EQ(only_saved["hits"][0]["saved"], true);
+
+  // Saving a second kernel of the same task and backend keeps the first file
+  // (its saved row points at it): each evaluation gets its own default file.
+  const int64_t bench_id = b["evaluation_id"];
+  json again = Structured(client.Call("save_kernel", {{"evaluation_id", bench_id}}));
+  std::string second = again["path"];
+  EXPECT_EQ(second, ws.dir() + "/kernels/mcp_softmax/cpu-e" + std::to_string(bench_id) + ".cpp");
+  EXPECT_NE(second, path);
+  std::string first_text = ReadTextFile(path);
+  EXPECT_EQ(first_text.substr(0, first_text.find('\n')),
+            "// anvil: evaluation " + std::to_string(eval_id) + " of task mcp_softmax (cpu): verdict correct");
   EXPECT_EQ(client.CloseAndWait(), 0);
 
   // The store holds what the tools did, as the CLI sees it (one JSON document on stdout).

@@ -40,6 +40,8 @@ LlmConfig TestConfig(ProviderKind provider, const std::string& base_url) {
   c.retry.max_attempts = 4;
   c.retry.backoff_base_s = 0.02;
   c.retry.backoff_cap_s = 0.05;
+  c.retry.busy_backoff_base_s = 0.02;
+  c.retry.busy_backoff_cap_s = 0.05;
   c.retry.retry_after_cap_s = 60;
   return c;
 }
@@ -136,6 +138,67 @@ TEST_F(LlmClientTest, AnthropicReplyAndRequestOnTheWire) {
   EXPECT_EQ(body["messages"][1]["role"], "assistant");
 }
 
+// Prompts quote worker stderr and compiler logs, which may hold any bytes.
+TEST_F(LlmClientTest, InvalidUtf8InAPromptIsSentReplacedInValidJson) {
+  server_.Script({{200, OpenAiReplyBody("ok", 1, 1)}});
+  StandInServer anthropic_server;
+  anthropic_server.Script({{200, AnthropicReplyBody("ok", 1, 1)}});
+  ChatRequest request = KernelRequest();
+  request.system = "stderr said: \xff\xfe";
+  request.messages.back().content = "compiler: caf\xc3 \x80x";
+  for (ProviderKind kind : {ProviderKind::kOpenAi, ProviderKind::kAnthropic}) {
+    StandInServer& server = kind == ProviderKind::kOpenAi ? server_ : anthropic_server;
+    Result<ChatResponse> r = MakeProvider(TestConfig(kind, server.Url()))->Complete(request, cancel_);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    auto received = server.Received();
+    ASSERT_EQ(received.size(), 1u);
+    // nlohmann's parser refuses invalid UTF-8: a body that parses is valid.
+    nlohmann::json body = nlohmann::json::parse(received[0].body, nullptr, /*allow_exceptions=*/false);
+    ASSERT_FALSE(body.is_discarded()) << received[0].body;
+    const std::string system = kind == ProviderKind::kOpenAi ? body["messages"][0]["content"].get<std::string>()
+                                                             : body["system"].get<std::string>();
+    EXPECT_EQ(system, "stderr said: \xEF\xBF\xBD\xEF\xBF\xBD");
+    EXPECT_EQ(body["messages"].back()["content"], "compiler: caf\xEF\xBF\xBD \xEF\xBF\xBDx");
+  }
+}
+
+// OpenAI's own API wants max_completion_tokens (o-series, GPT-5); other
+// compatible servers may know only max_tokens.
+TEST_F(LlmClientTest, TokenLimitFieldFollowsTheSettingElseTheHost) {
+  server_.Script({{200, OpenAiReplyBody("ok", 1, 1)}});
+  LlmConfig config = TestConfig(ProviderKind::kOpenAi, server_.Url() + "/v1");
+  config.token_limit_field = TokenLimitField::kMaxCompletionTokens;
+  ASSERT_TRUE(MakeProvider(config)->Complete(KernelRequest(), cancel_).ok());
+  config.token_limit_field = TokenLimitField::kMaxTokens;
+  ASSERT_TRUE(MakeProvider(config)->Complete(KernelRequest(), cancel_).ok());
+  config.token_limit_field.reset();  // 127.0.0.1 is not OpenAI: max_tokens
+  ASSERT_TRUE(MakeProvider(config)->Complete(KernelRequest(), cancel_).ok());
+  auto received = server_.Received();
+  ASSERT_EQ(received.size(), 3u);
+  auto first = nlohmann::json::parse(received[0].body);
+  EXPECT_EQ(first["max_completion_tokens"], 256);
+  EXPECT_FALSE(first.contains("max_tokens"));
+  for (size_t i : {1u, 2u}) {
+    auto body = nlohmann::json::parse(received[i].body);
+    EXPECT_EQ(body["max_tokens"], 256) << i;
+    EXPECT_FALSE(body.contains("max_completion_tokens")) << i;
+  }
+
+  LlmConfig by_host;
+  for (const char* url : {"https://api.openai.com/v1", "https://API.OpenAI.com:443/v1", "http://api.openai.com"}) {
+    by_host.base_url = url;
+    EXPECT_EQ(TokenLimitFieldFor(by_host), TokenLimitField::kMaxCompletionTokens) << url;
+  }
+  for (const char* url : {"https://api.deepseek.com/v1", "http://localhost:11434/v1", "https://api.openai.com.evil.example/v1",
+                          "https://proxy.example/api.openai.com/v1"}) {
+    by_host.base_url = url;
+    EXPECT_EQ(TokenLimitFieldFor(by_host), TokenLimitField::kMaxTokens) << url;
+  }
+  by_host.base_url = "https://api.openai.com/v1";
+  by_host.token_limit_field = TokenLimitField::kMaxTokens;  // the setting wins over the host
+  EXPECT_EQ(TokenLimitFieldFor(by_host), TokenLimitField::kMaxTokens);
+}
+
 TEST_F(LlmClientTest, RateLimitHonoursRetryAfterThenSucceeds) {
   server_.Script({{429,
                    R"({"error":{"message":"Rate limit reached for requests","type":"requests","code":"rate_limit_exceeded"}})",
@@ -221,6 +284,37 @@ TEST_F(LlmClientTest, AStallIsRetriedLikeAnyTimeout) {
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->text, "fresh");
   EXPECT_EQ(r->attempts, 2);
+}
+
+// Without streaming a long generation looks like a server that never
+// answers; each try is billed, so the same request is sent at most twice.
+TEST_F(LlmClientTest, AServerThatNeverAnswersGetsTheRequestTwiceNotMaxAttempts) {
+  server_.Script({{200, OpenAiReplyBody("too late", 1, 1), {}, /*delay_s=*/20}});
+  LlmConfig config = TestConfig(ProviderKind::kOpenAi, server_.Url());
+  config.total_timeout_s = 0.4;
+  config.stall_timeout_s = 0.4;
+  config.retry.max_attempts = 4;
+  Clock::time_point start = Clock::now();
+  Result<ChatResponse> r = MakeProvider(config)->Complete(KernelRequest(), cancel_);
+  double elapsed = SecondsSince(start);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), ErrorCode::kUnavailable);
+  EXPECT_NE(r.status().message().find("gave up after 2 attempts (a request that timed out after it was sent"),
+            std::string::npos)
+      << r.status().message();
+  EXPECT_EQ(server_.Received().size(), 2u);
+  EXPECT_LT(elapsed, 2.0);
+
+  // The total limit alone (stall limit longer) ends the same way.
+  StandInServer second;
+  second.Script({{200, OpenAiReplyBody("too late", 1, 1), {}, /*delay_s=*/20}});
+  config = TestConfig(ProviderKind::kOpenAi, second.Url());
+  config.total_timeout_s = 0.4;
+  config.stall_timeout_s = 10;
+  Result<ChatResponse> t = MakeProvider(config)->Complete(KernelRequest(), cancel_);
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(t.status().message().find("timed out"), std::string::npos) << t.status().message();
+  EXPECT_EQ(second.Received().size(), 2u);
 }
 
 TEST_F(LlmClientTest, MalformedJsonIsRetriedOnceThenNamed) {

@@ -33,10 +33,13 @@ TEST(LlmConfigTest, EnvironmentAloneGivesDocumentedDefaults) {
   EXPECT_EQ(c->max_tokens, 8192);
   EXPECT_EQ(c->connect_timeout_s, 10);
   EXPECT_EQ(c->total_timeout_s, 600);
-  EXPECT_EQ(c->stall_timeout_s, 300);
+  EXPECT_EQ(c->stall_timeout_s, 600);  // not below the total: no byte arrives before a whole reply
+  EXPECT_GE(c->stall_timeout_s, c->total_timeout_s);
   EXPECT_EQ(c->retry.max_attempts, 4);
   EXPECT_EQ(c->retry.backoff_base_s, 1.0);
   EXPECT_EQ(c->retry.backoff_cap_s, 30.0);
+  EXPECT_EQ(c->retry.busy_backoff_base_s, 4.0);
+  EXPECT_EQ(c->retry.busy_backoff_cap_s, 60.0);
   EXPECT_EQ(c->retry.retry_after_cap_s, 120.0);
   EXPECT_TRUE(c->prices.empty());
 
@@ -111,6 +114,8 @@ stall_timeout_s = 45
 max_attempts = 6
 backoff_base_s = 0.5
 backoff_cap_s = 8
+busy_backoff_base_s = 2.5
+busy_backoff_cap_s = 40
 retry_after_cap_s = 20
 [openai]
 base_url = "http://gpu-box:8000/v1"
@@ -136,6 +141,8 @@ output_usd_per_mtok = 15.0
   EXPECT_EQ(c->retry.max_attempts, 6);
   EXPECT_EQ(c->retry.backoff_base_s, 0.5);
   EXPECT_EQ(c->retry.backoff_cap_s, 8);
+  EXPECT_EQ(c->retry.busy_backoff_base_s, 2.5);
+  EXPECT_EQ(c->retry.busy_backoff_cap_s, 40);
   EXPECT_EQ(c->retry.retry_after_cap_s, 20);
   ASSERT_TRUE(c->PriceOf("claude-file").has_value());
   EXPECT_EQ(c->PriceOf("claude-file")->input_usd_per_mtok, 3);
@@ -195,6 +202,36 @@ TEST(LlmConfigTest, MistakesInTheFileArePlaced) {
   Result<LlmConfig> url = ParseLlmConfig("[openai]\nbase_url = \"api.openai.com\"\n", "llm.toml", env);
   ASSERT_FALSE(url.ok());
   EXPECT_NE(url.status().message().find("must start with http:// or https://"), std::string::npos);
+}
+
+TEST(LlmConfigTest, TokenLimitFieldIsReadFromTheOpenAiSectionAndChecked) {
+  auto env = Env({{"ANVIL_LLM", "openai:gpt-5"}, {"OPENAI_API_KEY", "k"}});
+  Result<LlmConfig> unset = ParseLlmConfig("", "llm.toml", env);
+  ASSERT_TRUE(unset.ok()) << unset.status().message();
+  EXPECT_FALSE(unset->token_limit_field.has_value());  // chosen by host when sending
+
+  Result<LlmConfig> completion =
+      ParseLlmConfig("[openai]\ntoken_limit_field = \"max_completion_tokens\"\n", "llm.toml", env);
+  ASSERT_TRUE(completion.ok()) << completion.status().message();
+  EXPECT_EQ(completion->token_limit_field, TokenLimitField::kMaxCompletionTokens);
+  Result<LlmConfig> plain = ParseLlmConfig("[openai]\ntoken_limit_field = \"max_tokens\"\n", "llm.toml", env);
+  ASSERT_TRUE(plain.ok()) << plain.status().message();
+  EXPECT_EQ(plain->token_limit_field, TokenLimitField::kMaxTokens);
+
+  Result<LlmConfig> bad = ParseLlmConfig("[openai]\ntoken_limit_field = \"max_output_tokens\"\n", "llm.toml", env);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), ErrorCode::kInvalidInput);
+  EXPECT_EQ(bad.status().message().rfind("llm.toml:2:21: 'token_limit_field' must be \"max_tokens\" or "
+                                         "\"max_completion_tokens\" (got \"max_output_tokens\")",
+                                         0),
+            0u)
+      << bad.status().message();
+
+  // The Anthropic format has one field: the key is unknown there.
+  Result<LlmConfig> anthropic = ParseLlmConfig("[anthropic]\ntoken_limit_field = \"max_tokens\"\n", "llm.toml", env);
+  ASSERT_FALSE(anthropic.ok());
+  EXPECT_NE(anthropic.status().message().find("unknown key 'token_limit_field' in [anthropic]"), std::string::npos)
+      << anthropic.status().message();
 }
 
 TEST(LlmConfigTest, LoadsTheFileNamedByTheEnvironment) {

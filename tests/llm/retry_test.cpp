@@ -2,6 +2,7 @@
 // statuses are retried, server error messages, and the loop against a
 // scripted transport (no sockets).
 #include <deque>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -29,16 +30,31 @@ TEST(RetryTest, RetryAfterSecondsAndHttpDates) {
   EXPECT_EQ(ParseRetryAfter("", At(now)), std::nullopt);
 }
 
-TEST(RetryTest, FullJitterBackoffStaysUnderTheDoublingCeilingAndTheCap) {
+TEST(RetryTest, EqualJitterBackoffWaitsAtLeastHalfTheDoublingCeiling) {
   RetryPolicy p;
   p.backoff_base_s = 1;
   p.backoff_cap_s = 30;
-  EXPECT_DOUBLE_EQ(BackoffDelay(1, p, 0.5), 0.5);
-  EXPECT_DOUBLE_EQ(BackoffDelay(2, p, 0.5), 1.0);
-  EXPECT_DOUBLE_EQ(BackoffDelay(3, p, 0.75), 3.0);
-  EXPECT_DOUBLE_EQ(BackoffDelay(6, p, 0.5), 15.0);  // 32 s ceiling cut to 30
-  EXPECT_DOUBLE_EQ(BackoffDelay(100, p, 0.5), 15.0);
-  EXPECT_DOUBLE_EQ(BackoffDelay(4, p, 0.0), 0.0);
+  p.busy_backoff_base_s = 4;
+  p.busy_backoff_cap_s = 60;
+  // A failed connection: ceilings 1, 2, 4, ... 30; the wait is in [c/2, c].
+  EXPECT_DOUBLE_EQ(BackoffDelay(1, RetryCause::kTransport, p, 0.0), 0.5);
+  EXPECT_DOUBLE_EQ(BackoffDelay(1, RetryCause::kTransport, p, 0.5), 0.75);
+  EXPECT_DOUBLE_EQ(BackoffDelay(2, RetryCause::kTransport, p, 0.0), 1.0);
+  EXPECT_DOUBLE_EQ(BackoffDelay(3, RetryCause::kTransport, p, 1.0), 4.0);
+  EXPECT_DOUBLE_EQ(BackoffDelay(6, RetryCause::kTransport, p, 0.0), 15.0);  // 32 s ceiling cut to 30
+  EXPECT_DOUBLE_EQ(BackoffDelay(100, RetryCause::kTransport, p, 1.0), 30.0);
+  // A busy server: ceilings 4, 8, 16, 32, 60.
+  EXPECT_DOUBLE_EQ(BackoffDelay(1, RetryCause::kBusy, p, 0.0), 2.0);
+  EXPECT_DOUBLE_EQ(BackoffDelay(2, RetryCause::kBusy, p, 0.5), 6.0);
+  EXPECT_DOUBLE_EQ(BackoffDelay(3, RetryCause::kBusy, p, 1.0), 16.0);
+  EXPECT_DOUBLE_EQ(BackoffDelay(5, RetryCause::kBusy, p, 0.0), 30.0);  // 64 s ceiling cut to 60
+  // The defaults ride out a 10 s outage: the three waits of four attempts
+  // add up to more than 10 s whatever the random draws.
+  RetryPolicy defaults;
+  double least = 0;
+  for (int retry = 1; retry < defaults.max_attempts; ++retry)
+    least += BackoffDelay(retry, RetryCause::kBusy, defaults, 0.0);
+  EXPECT_GE(least, 10.0);
 }
 
 TEST(RetryTest, WhichStatusesAreRetried) {
@@ -59,13 +75,16 @@ TEST(RetryTest, ServerErrorMessageReadsEveryShape) {
 }
 
 // Answers Post from a list of outcomes.
+// Errors whose message starts with "sent:" are timeouts after the request went out.
 class ScriptedTransport : public HttpTransport {
  public:
   explicit ScriptedTransport(std::deque<Result<HttpResponse>> outcomes) : outcomes_(std::move(outcomes)) {}
-  Result<HttpResponse> Post(const HttpRequest&, const CancelToken&) override {
+  Result<HttpResponse> Post(const HttpRequest&, const CancelToken&, PostFailure* failure) override {
     ++posts;
     Result<HttpResponse> next = outcomes_.front();
     if (outcomes_.size() > 1) outcomes_.pop_front();
+    if (failure != nullptr)
+      failure->timed_out_after_sending = !next.ok() && next.status().message().rfind("sent:", 0) == 0;
     return next;
   }
   int posts = 0;
@@ -118,6 +137,94 @@ TEST(RetryTest, OneAttemptPolicyNeverRetries) {
   EXPECT_NE(r.status().message().find("anthropic: gave up after 1 attempt: "), std::string::npos)
       << r.status().message();
   EXPECT_EQ(busy.posts, 1);
+}
+
+// Records the waits instead of sleeping.
+struct RecordedWaits {
+  std::vector<double> waits;
+  RetrySleeper Sleeper() {
+    return [this](double seconds) {
+      waits.push_back(seconds);
+      return false;
+    };
+  }
+};
+
+TEST(RetryTest, BusyServerWaitsFollowTheBusyScheduleAndRetryAfter) {
+  RetryPolicy p;  // the defaults: busy back-off 4 s doubling
+  CancelToken cancel;
+  HttpResponse limited = Reply(429, R"({"error":{"message":"slow down","code":"rate_limit_exceeded"}})");
+  limited.headers = {{"retry-after", "7"}};
+  ScriptedTransport busy({Reply(503, "down"), Reply(529, "overloaded"), limited, Reply(200, "text:up")});
+  RecordedWaits recorded;
+  Result<ChatResponse> r =
+      PostWithRetries(busy, HttpRequest{}, p, cancel, {"anthropic", "$K"}, ParseText, recorded.Sleeper());
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->attempts, 4);
+  ASSERT_EQ(recorded.waits.size(), 3u);
+  EXPECT_GE(recorded.waits[0], 2.0);
+  EXPECT_LE(recorded.waits[0], 4.0);
+  EXPECT_GE(recorded.waits[1], 4.0);
+  EXPECT_LE(recorded.waits[1], 8.0);
+  EXPECT_DOUBLE_EQ(recorded.waits[2], 7.0);  // the server's Retry-After wins
+
+  // A failed connection uses the short schedule.
+  ScriptedTransport reset({Unavailable("POST x: Connection reset by peer"), Reply(200, "text:ok")});
+  RecordedWaits short_waits;
+  ASSERT_TRUE(PostWithRetries(reset, HttpRequest{}, p, cancel, {"openai", "$K"}, ParseText, short_waits.Sleeper()).ok());
+  ASSERT_EQ(short_waits.waits.size(), 1u);
+  EXPECT_GE(short_waits.waits[0], 0.5);
+  EXPECT_LE(short_waits.waits[0], 1.0);
+}
+
+TEST(RetryTest, InsufficientQuotaIsRefusedNotRetried) {
+  RetryPolicy p;
+  CancelToken cancel;
+  ScriptedTransport broke({Reply(429,
+                                 R"({"error":{"message":"You exceeded your current quota, please check your plan and billing details.","type":"insufficient_quota","param":null,"code":"insufficient_quota"}})")});
+  RecordedWaits recorded;
+  Result<ChatResponse> r =
+      PostWithRetries(broke, HttpRequest{}, p, cancel, {"openai", "$OPENAI_API_KEY"}, ParseText, recorded.Sleeper());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), ErrorCode::kInvalidInput);
+  EXPECT_NE(r.status().message().find("You exceeded your current quota"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("$OPENAI_API_KEY has no quota or credit left"), std::string::npos)
+      << r.status().message();
+  EXPECT_EQ(broke.posts, 1);
+  EXPECT_TRUE(recorded.waits.empty());
+  EXPECT_TRUE(IsPermanentRateLimit(R"({"error":{"code":"insufficient_quota"}})"));
+  EXPECT_FALSE(IsPermanentRateLimit(R"({"error":{"code":"rate_limit_exceeded","type":"requests"}})"));
+  EXPECT_FALSE(IsPermanentRateLimit("not json"));
+}
+
+TEST(RetryTest, ATimeoutAfterSendingIsRetriedOnceOthersUpToTheLimit) {
+  RetryPolicy p;  // max_attempts 4
+  CancelToken cancel;
+  ScriptedTransport slow({Unavailable("sent: POST x: timed out")});
+  RecordedWaits recorded;
+  Result<ChatResponse> r =
+      PostWithRetries(slow, HttpRequest{}, p, cancel, {"openai", "$K"}, ParseText, recorded.Sleeper());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(slow.posts, 2);
+  EXPECT_NE(r.status().message().find("gave up after 2 attempts (a request that timed out after it was sent is "
+                                      "retried once"),
+            std::string::npos)
+      << r.status().message();
+
+  // Timeouts before the request went out (connect) are retried like any failed connection.
+  ScriptedTransport unreachable({Unavailable("POST x: Connection timed out")});
+  Result<ChatResponse> u =
+      PostWithRetries(unreachable, HttpRequest{}, p, cancel, {"openai", "$K"}, ParseText, recorded.Sleeper());
+  ASSERT_FALSE(u.ok());
+  EXPECT_EQ(unreachable.posts, 4);
+
+  // One timeout after sending between other failures still allows the others.
+  ScriptedTransport mixed({Unavailable("sent: POST x: timed out"), Reply(503, "busy"), Reply(200, "text:done")});
+  Result<ChatResponse> m = PostWithRetries(mixed, HttpRequest{}, p, cancel, {"openai", "$K"}, ParseText,
+                                           recorded.Sleeper());
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  EXPECT_EQ(m->attempts, 3);
 }
 
 TEST(RetryTest, CostIsPricedPerMillionTokens) {

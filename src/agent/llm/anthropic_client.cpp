@@ -57,7 +57,9 @@ Result<ChatResponse> AnthropicClient::Complete(const ChatRequest& request, const
   wire.path = "/v1/messages";
   if (!config_.api_key.empty()) wire.headers.emplace_back("x-api-key", config_.api_key);
   wire.headers.emplace_back("anthropic-version", config_.anthropic_version);
-  wire.body = AnthropicRequestJson(resolved).dump();
+  // Invalid UTF-8 in a prompt (a worker's stderr, a compiler log) becomes
+  // U+FFFD: a strict dump() would throw, and no server accepts such bytes.
+  wire.body = AnthropicRequestJson(resolved).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return SendChat(config_, *transport_, wire, resolved.model, cancel, ParseAnthropicReply);
 }
 

@@ -109,6 +109,13 @@ curl_off_t BytesMoved(CURL* easy) {
   return up + down + header_bytes;
 }
 
+// Whether every byte of the request body has gone out.
+bool RequestSent(CURL* easy, const HttpRequest& request) {
+  curl_off_t up = 0;
+  curl_easy_getinfo(easy, CURLINFO_SIZE_UPLOAD_T, &up);
+  return up >= static_cast<curl_off_t>(request.body.size());
+}
+
 Status TransferError(CURLcode rc, const char* errbuf, const HttpRequest& request, bool too_large) {
   std::string detail = errbuf[0] ? errbuf : curl_easy_strerror(rc);
   if (too_large)
@@ -147,7 +154,10 @@ std::string HttpResponse::Header(const std::string& lower_case_name) const {
   return "";
 }
 
-Result<HttpResponse> CurlTransport::Post(const HttpRequest& request, const CancelToken& cancel) {
+Result<HttpResponse> CurlTransport::Post(const HttpRequest& request, const CancelToken& cancel, PostFailure* failure) {
+  PostFailure ignored;
+  if (failure == nullptr) failure = &ignored;
+  *failure = PostFailure{};
   ANVIL_RETURN_IF_ERROR(GlobalInit());
   if (cancel.cancelled()) return Cancelled("cancelled before the request was sent");
 
@@ -206,6 +216,7 @@ Result<HttpResponse> CurlTransport::Post(const HttpRequest& request, const Cance
         moved = now_moved;
         last_progress = now;
       } else if (std::chrono::duration<double>(now - last_progress).count() >= request.stall_timeout_s) {
+        failure->timed_out_after_sending = RequestSent(h, request);
         return Unavailable(fmt::format("POST {}: stalled: no byte sent or received for {} s (stall_timeout_s)",
                                        request.url, request.stall_timeout_s));
       }
@@ -222,7 +233,11 @@ Result<HttpResponse> CurlTransport::Post(const HttpRequest& request, const Cance
       }
     }
     if (!seen) return InternalError(fmt::format("POST {}: libcurl finished without a result", request.url));
-    if (rc != CURLE_OK) return TransferError(rc, errbuf, request, sink.too_large);
+    if (rc != CURLE_OK) {
+      // A connect timeout is a timeout too, but then nothing was sent.
+      failure->timed_out_after_sending = rc == CURLE_OPERATION_TIMEDOUT && RequestSent(h, request);
+      return TransferError(rc, errbuf, request, sink.too_large);
+    }
   }
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &response.status);
   response.seconds = std::chrono::duration<double>(Clock::now() - start).count();

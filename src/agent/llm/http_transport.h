@@ -8,7 +8,10 @@
 //     transport errors: the retry policy decides about them);
 //   * kUnavailable when no complete reply came: connection refused or reset,
 //     DNS failure, connect timeout, total timeout, or a stall (no byte in
-//     either direction for stall_timeout_s). These are worth retrying;
+//     either direction for stall_timeout_s). These are worth retrying — but
+//     a timeout or stall after the whole request was sent (PostFailure) means
+//     the server took it and was still working: sending it again costs as
+//     much and likely ends the same way, so the retry policy limits those;
 //   * kCancelled when the CancelToken was raised (noticed within ~50 ms);
 //   * kInvalidInput for a URL libcurl cannot use, kIo for anything else
 //     (TLS certificate problems, a reply over the size limit): not retried.
@@ -34,7 +37,17 @@ struct HttpRequest {
   std::string body;                                          // sent as application/json
   double connect_timeout_s = 10;  // TCP + TLS handshake
   double total_timeout_s = 600;   // the whole exchange
-  double stall_timeout_s = 300;   // no byte sent or received for this long
+  // No byte sent or received for this long. Without streaming the server
+  // sends nothing until the reply is complete, so this must not be shorter
+  // than the longest generation: by default it equals total_timeout_s.
+  double stall_timeout_s = 600;
+};
+
+// What Post knows about a failed exchange beyond its Status.
+struct PostFailure {
+  // The whole request was sent, then the total timeout or the stall limit
+  // ended the wait for the reply (not a connect timeout, not a reset).
+  bool timed_out_after_sending = false;
 };
 
 struct HttpResponse {
@@ -52,14 +65,15 @@ struct HttpResponse {
 class HttpTransport {
  public:
   virtual ~HttpTransport() = default;
-  virtual Result<HttpResponse> Post(const HttpRequest& request, const CancelToken& cancel) = 0;
+  // `failure` (may be null) is filled when the result is an error.
+  virtual Result<HttpResponse> Post(const HttpRequest& request, const CancelToken& cancel, PostFailure* failure) = 0;
 };
 
 // The libcurl transport. Replies larger than kMaxReplyBytes are refused (kIo).
 class CurlTransport : public HttpTransport {
  public:
   static constexpr size_t kMaxReplyBytes = 64u << 20;
-  Result<HttpResponse> Post(const HttpRequest& request, const CancelToken& cancel) override;
+  Result<HttpResponse> Post(const HttpRequest& request, const CancelToken& cancel, PostFailure* failure) override;
 };
 
 }  // namespace anvil::llm

@@ -119,8 +119,11 @@ struct ProviderSection {
   std::optional<std::string> api_key_env;
 };
 
+// `anthropic_version` / `token_limit_field` are read when not null (their
+// provider's section); elsewhere the keys are unknown.
 Status ReadProviderSection(const toml::table& root, const char* name, const std::string& origin,
-                           ProviderSection& out, std::string* anthropic_version) {
+                           ProviderSection& out, std::string* anthropic_version,
+                           std::optional<TokenLimitField>* token_limit_field) {
   const toml::node* n = root.get(name);
   if (!n) return Status::Ok();
   const toml::table* t = n->as_table();
@@ -131,6 +134,23 @@ Status ReadProviderSection(const toml::table& root, const char* name, const std:
   ANVIL_RETURN_IF_ERROR(r.String("base_url", base_url));
   ANVIL_RETURN_IF_ERROR(r.String("api_key_env", key_env));
   if (anthropic_version) ANVIL_RETURN_IF_ERROR(r.String("version", *anthropic_version));
+  if (token_limit_field) {
+    std::string field;
+    ANVIL_RETURN_IF_ERROR(r.String("token_limit_field", field));
+    if (t->contains("token_limit_field")) {
+      if (field == TokenLimitFieldName(TokenLimitField::kMaxTokens)) {
+        *token_limit_field = TokenLimitField::kMaxTokens;
+      } else if (field == TokenLimitFieldName(TokenLimitField::kMaxCompletionTokens)) {
+        *token_limit_field = TokenLimitField::kMaxCompletionTokens;
+      } else {
+        return r.Error(t->get("token_limit_field"),
+                       fmt::format("'token_limit_field' must be \"max_tokens\" or \"max_completion_tokens\" (got "
+                                   "\"{}\"); leave it out to choose by host (max_completion_tokens for "
+                                   "api.openai.com, max_tokens elsewhere)",
+                                   field));
+      }
+    }
+  }
   ANVIL_RETURN_IF_ERROR(r.RejectUnknown());
   if (has_url) out.base_url = base_url;
   if (has_key) out.api_key_env = key_env;
@@ -176,6 +196,16 @@ const char* ProviderKindName(ProviderKind kind) {
       return "anthropic";
   }
   return "openai";
+}
+
+const char* TokenLimitFieldName(TokenLimitField field) {
+  switch (field) {
+    case TokenLimitField::kMaxTokens:
+      return "max_tokens";
+    case TokenLimitField::kMaxCompletionTokens:
+      return "max_completion_tokens";
+  }
+  return "max_tokens";
 }
 
 std::optional<Price> LlmConfig::PriceOf(const std::string& model_name) const {
@@ -225,6 +255,8 @@ Result<LlmConfig> ParseLlmConfig(const std::string& toml_text, const std::string
   ANVIL_RETURN_IF_ERROR(r.Integer("max_attempts", config.retry.max_attempts, 1));
   ANVIL_RETURN_IF_ERROR(r.Number("backoff_base_s", config.retry.backoff_base_s, /*zero_ok=*/true));
   ANVIL_RETURN_IF_ERROR(r.Number("backoff_cap_s", config.retry.backoff_cap_s, /*zero_ok=*/true));
+  ANVIL_RETURN_IF_ERROR(r.Number("busy_backoff_base_s", config.retry.busy_backoff_base_s, /*zero_ok=*/true));
+  ANVIL_RETURN_IF_ERROR(r.Number("busy_backoff_cap_s", config.retry.busy_backoff_cap_s, /*zero_ok=*/true));
   ANVIL_RETURN_IF_ERROR(r.Number("retry_after_cap_s", config.retry.retry_after_cap_s, /*zero_ok=*/true));
   r.Section("openai");
   r.Section("anthropic");
@@ -232,8 +264,9 @@ Result<LlmConfig> ParseLlmConfig(const std::string& toml_text, const std::string
   ANVIL_RETURN_IF_ERROR(r.RejectUnknown());
 
   ProviderSection openai, anthropic;
-  ANVIL_RETURN_IF_ERROR(ReadProviderSection(root, "openai", origin, openai, nullptr));
-  ANVIL_RETURN_IF_ERROR(ReadProviderSection(root, "anthropic", origin, anthropic, &config.anthropic_version));
+  ANVIL_RETURN_IF_ERROR(ReadProviderSection(root, "openai", origin, openai, nullptr, &config.token_limit_field));
+  ANVIL_RETURN_IF_ERROR(
+      ReadProviderSection(root, "anthropic", origin, anthropic, &config.anthropic_version, nullptr));
   ANVIL_RETURN_IF_ERROR(ReadPrices(root, origin, config.prices));
 
   // Provider and model: --llm, else ANVIL_LLM, else the file.

@@ -21,14 +21,18 @@
 //   max_tokens = 8192                # per reply, when a request does not say
 //   connect_timeout_s = 10
 //   total_timeout_s = 600
-//   stall_timeout_s = 300
+//   stall_timeout_s = 600            # = total: see LlmConfig::stall_timeout_s
 //   max_attempts = 4
-//   backoff_base_s = 1.0
+//   backoff_base_s = 1.0             # after a failed connection or a timeout
 //   backoff_cap_s = 30.0
+//   busy_backoff_base_s = 4.0        # after HTTP 408/429/5xx without Retry-After
+//   busy_backoff_cap_s = 60.0
 //   retry_after_cap_s = 120.0
 //   [openai]                         # also [anthropic]
 //   base_url = "https://api.openai.com/v1"
 //   api_key_env = "OPENAI_API_KEY"   # "" = send no key (local servers)
+//   token_limit_field = "max_completion_tokens"  # or "max_tokens"; [openai] only;
+//                                    # unset = by host (see LlmConfig::token_limit_field)
 //   [anthropic]
 //   version = "2023-06-01"           # the anthropic-version header
 //   [prices."deepseek-chat"]         # USD per million tokens, per model
@@ -54,6 +58,12 @@ enum class ProviderKind { kOpenAi, kAnthropic };
 // "openai" / "anthropic".
 const char* ProviderKindName(ProviderKind kind);
 
+// The request field of the OpenAI format that carries the reply limit.
+enum class TokenLimitField { kMaxTokens, kMaxCompletionTokens };
+
+// "max_tokens" / "max_completion_tokens": the field's name on the wire and in the file.
+const char* TokenLimitFieldName(TokenLimitField field);
+
 struct LlmConfig {
   ProviderKind provider = ProviderKind::kOpenAi;
   std::string model;     // no default: the user chooses
@@ -66,14 +76,25 @@ struct LlmConfig {
   std::string api_key_env;
   std::string api_key;   // its value; "" only when api_key_env is ""
   std::string anthropic_version = "2023-06-01";
+  // OpenAI format only: which field carries the reply limit. OpenAI's own API
+  // refuses "max_tokens" for its o-series and GPT-5 models (HTTP 400, "use
+  // 'max_completion_tokens'"), while other compatible servers (vLLM,
+  // llama.cpp, Ollama, DeepSeek, ...) may know only "max_tokens". Unset = by
+  // the base URL's host: max_completion_tokens for api.openai.com, max_tokens
+  // elsewhere (openai_client.h, TokenLimitFieldFor). File: token_limit_field in [openai].
+  std::optional<TokenLimitField> token_limit_field;
 
   int max_tokens = 8192;          // reply limit when a ChatRequest leaves max_tokens at 0
-  // Without streaming the server is silent while the model writes, so the
-  // stall limit must exceed the longest generation.
   double connect_timeout_s = 10;
   double total_timeout_s = 600;
-  double stall_timeout_s = 300;
-  RetryPolicy retry;              // max_attempts 4, back-off 1 s doubling to 30 s, Retry-After cut to 120 s
+  // Requests are not streamed: the server sends no byte until the whole reply
+  // is written, so a stall limit shorter than the total limit would end every
+  // generation longer than it (and the retry would pay for it again). The
+  // default equals total_timeout_s; lower it only for servers known to answer fast.
+  double stall_timeout_s = 600;
+  // max_attempts 4; back-off 1 s doubling to 30 s after a failed connection,
+  // 4 s doubling to 60 s after 408/429/5xx, equal jitter; Retry-After cut to 120 s.
+  RetryPolicy retry;
 
   std::map<std::string, Price> prices;  // per model name; empty = costs unknown
   std::string source;                   // the file read, or "(no config file)": for messages

@@ -1,6 +1,10 @@
 // The OpenAI chat-completions wire format (see openai_client.h).
 #include "agent/llm/openai_client.h"
 
+#include <algorithm>
+#include <cctype>
+#include <string_view>
+
 #include <fmt/format.h>
 
 #include "agent/llm/endpoint_call.h"
@@ -11,13 +15,24 @@ namespace anvil::llm {
 OpenAiClient::OpenAiClient(LlmConfig config, std::shared_ptr<HttpTransport> transport)
     : config_(std::move(config)), transport_(std::move(transport)) {}
 
-nlohmann::json OpenAiRequestJson(const ChatRequest& request) {
+TokenLimitField TokenLimitFieldFor(const LlmConfig& config) {
+  if (config.token_limit_field) return *config.token_limit_field;
+  // The host: after "scheme://", up to the port, path, query or fragment.
+  std::string_view url = config.base_url;
+  size_t scheme = url.find("://");
+  std::string_view rest = scheme == std::string_view::npos ? url : url.substr(scheme + 3);
+  std::string host(rest.substr(0, rest.find_first_of(":/?#")));
+  std::transform(host.begin(), host.end(), host.begin(), [](unsigned char c) { return std::tolower(c); });
+  return host == "api.openai.com" ? TokenLimitField::kMaxCompletionTokens : TokenLimitField::kMaxTokens;
+}
+
+nlohmann::json OpenAiRequestJson(const ChatRequest& request, TokenLimitField limit_field) {
   nlohmann::json messages = nlohmann::json::array();
   if (!request.system.empty()) messages.push_back({{"role", "system"}, {"content", request.system}});
   for (const Message& m : request.messages) messages.push_back({{"role", RoleName(m.role)}, {"content", m.content}});
   nlohmann::json body = {{"model", request.model},
                          {"messages", std::move(messages)},
-                         {"max_tokens", request.max_tokens},
+                         {TokenLimitFieldName(limit_field), request.max_tokens},
                          {"stream", false}};
   if (request.temperature) body["temperature"] = *request.temperature;
   if (!request.stop.empty()) body["stop"] = request.stop;
@@ -63,7 +78,10 @@ Result<ChatResponse> OpenAiClient::Complete(const ChatRequest& request, const Ca
   WireRequest wire;
   wire.path = "/chat/completions";
   if (!config_.api_key.empty()) wire.headers.emplace_back("Authorization", "Bearer " + config_.api_key);
-  wire.body = OpenAiRequestJson(resolved).dump();
+  // Invalid UTF-8 in a prompt (a worker's stderr, a compiler log) becomes
+  // U+FFFD: a strict dump() would throw, and no server accepts such bytes.
+  wire.body = OpenAiRequestJson(resolved, TokenLimitFieldFor(config_))
+                  .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return SendChat(config_, *transport_, wire, resolved.model, cancel, ParseOpenAiReply);
 }
 

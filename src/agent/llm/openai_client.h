@@ -5,13 +5,18 @@
 //   POST {base_url}/chat/completions
 //   Authorization: Bearer <key>            (omitted when api_key_env is "")
 //   {"model", "messages": [{"role": "system", ...}, {"role": "user", ...}, ...],
-//    "max_tokens", "temperature"?, "stop"?, "stream": false}
+//    "max_tokens" or "max_completion_tokens", "temperature"?, "stop"?, "stream": false}
 // Reply: choices[0].message.content, choices[0].finish_reason,
 // usage.prompt_tokens / usage.completion_tokens, model.
 //
-// "max_tokens" rather than OpenAI's newer "max_completion_tokens": every
-// compatible server accepts the former. Threading: Complete may run on many
-// threads at once; the transport must allow that (CurlTransport does).
+// The reply limit's field differs by server: OpenAI's own API refuses
+// "max_tokens" for its o-series and GPT-5 models and wants
+// "max_completion_tokens", which older compatible servers do not know. So
+// api.openai.com gets "max_completion_tokens", every other host "max_tokens",
+// unless LlmConfig::token_limit_field says otherwise.
+//
+// Threading: Complete may run on many threads at once; the transport must
+// allow that (CurlTransport does).
 #pragma once
 
 #include <memory>
@@ -39,8 +44,12 @@ class OpenAiClient : public Provider {
   std::shared_ptr<HttpTransport> transport_;
 };
 
+// The field for the reply limit under `config`: token_limit_field when set,
+// else max_completion_tokens when base_url's host is api.openai.com, else max_tokens.
+TokenLimitField TokenLimitFieldFor(const LlmConfig& config);
+
 // The request body for a request whose defaults are filled (WithDefaults).
-nlohmann::json OpenAiRequestJson(const ChatRequest& request);
+nlohmann::json OpenAiRequestJson(const ChatRequest& request, TokenLimitField limit_field);
 // Reads a 2xx reply; kProtocol naming the missing or malformed field.
 Result<ChatResponse> ParseOpenAiReply(const std::string& body);
 

@@ -48,6 +48,18 @@ std::string RefusalHint(long status, const Endpoint& endpoint) {
 
 bool IsRetryableHttpStatus(long status) { return status == 408 || status == 429 || (status >= 500 && status < 600); }
 
+bool IsPermanentRateLimit(const std::string& body) {
+  nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return false;
+  auto error = j.find("error");
+  if (error == j.end() || !error->is_object()) return false;
+  for (const char* field : {"code", "type"}) {
+    auto v = error->find(field);
+    if (v != error->end() && v->is_string() && v->get<std::string>() == "insufficient_quota") return true;
+  }
+  return false;
+}
+
 std::optional<double> ParseRetryAfter(const std::string& value, std::chrono::system_clock::time_point now) {
   if (value.empty()) return std::nullopt;
   // delta-seconds; a fraction ("1.5") is not in the RFC but costs nothing to accept.
@@ -71,9 +83,12 @@ std::optional<double> ParseRetryAfter(const std::string& value, std::chrono::sys
   return std::nullopt;
 }
 
-double BackoffDelay(int retry, const RetryPolicy& policy, double unit_random) {
-  double ceiling = policy.backoff_base_s * std::ldexp(1.0, std::clamp(retry, 1, 60) - 1);
-  return std::min(policy.backoff_cap_s, ceiling) * unit_random;
+double BackoffDelay(int retry, RetryCause cause, const RetryPolicy& policy, double unit_random) {
+  const bool busy = cause == RetryCause::kBusy;
+  const double base = busy ? policy.busy_backoff_base_s : policy.backoff_base_s;
+  const double cap = busy ? policy.busy_backoff_cap_s : policy.backoff_cap_s;
+  const double ceiling = std::min(cap, base * std::ldexp(1.0, std::clamp(retry, 1, 60) - 1));
+  return ceiling / 2 + ceiling / 2 * unit_random;
 }
 
 std::string ServerErrorMessage(const std::string& body) {
@@ -101,21 +116,38 @@ std::string ServerErrorMessage(const std::string& body) {
 }
 
 Result<ChatResponse> PostWithRetries(HttpTransport& transport, const HttpRequest& request, const RetryPolicy& policy,
-                                     const CancelToken& cancel, const Endpoint& endpoint, const ReplyParser& parse) {
+                                     const CancelToken& cancel, const Endpoint& endpoint, const ReplyParser& parse,
+                                     const RetrySleeper& sleep) {
   const Clock::time_point start = Clock::now();
   const int max_attempts = std::max(1, policy.max_attempts);
   const std::string& who = endpoint.provider;
   Status last_error;
   bool malformed_before = false;
+  bool timed_out_after_sending_before = false;
+  std::string gave_up_hint;
   int attempt = 0;
   while (attempt < max_attempts) {
     ++attempt;
     if (cancel.cancelled()) return Cancelled(fmt::format("{}: cancelled", who));
-    Result<HttpResponse> sent = transport.Post(request, cancel);
+    PostFailure failure;
+    Result<HttpResponse> sent = transport.Post(request, cancel, &failure);
     std::optional<double> server_wait;
+    RetryCause cause = RetryCause::kTransport;
     if (!sent.ok()) {
       if (sent.status().code() != ErrorCode::kUnavailable) return sent.status().Context(who);
       last_error = sent.status();
+      if (failure.timed_out_after_sending) {
+        // The server had the request and was still working: a second try may
+        // meet a less busy server, a third would most likely pay again for
+        // the same timeout.
+        if (timed_out_after_sending_before) {
+          gave_up_hint =
+              " (a request that timed out after it was sent is retried once; for long generations raise "
+              "total_timeout_s and stall_timeout_s in the LLM config)";
+          break;
+        }
+        timed_out_after_sending_before = true;
+      }
     } else if (IsSuccess(sent->status)) {
       Result<ChatResponse> parsed = parse(sent->body);
       if (parsed.ok()) {
@@ -129,20 +161,27 @@ Result<ChatResponse> PostWithRetries(HttpTransport& transport, const HttpRequest
                                              request.url, parsed.status().message()));
       if (malformed_before) break;
       malformed_before = true;
+    } else if (sent->status == 429 && IsPermanentRateLimit(sent->body)) {
+      return InvalidInput(fmt::format("{}: {} refused the request with HTTP 429: {} (the account behind {} has no "
+                                      "quota or credit left; waiting will not help: check its plan and billing)",
+                                      who, request.url, ServerErrorMessage(sent->body), endpoint.key_hint));
     } else if (IsRetryableHttpStatus(sent->status)) {
       last_error = Unavailable(fmt::format("{} answered HTTP {}: {}", request.url, sent->status,
                                            ServerErrorMessage(sent->body)));
       server_wait = ServerWait(*sent);
+      cause = RetryCause::kBusy;
     } else {
       return InvalidInput(fmt::format("{}: {} refused the request with HTTP {}: {}{}", who, request.url,
                                       sent->status, ServerErrorMessage(sent->body), RefusalHint(sent->status, endpoint)));
     }
     if (attempt == max_attempts) break;
     double wait = server_wait ? std::min(*server_wait, policy.retry_after_cap_s)
-                              : BackoffDelay(attempt, policy, UnitRandom());
-    if (cancel.WaitFor(wait)) return Cancelled(fmt::format("{}: cancelled while waiting to retry", who));
+                              : BackoffDelay(attempt, cause, policy, UnitRandom());
+    const bool cancelled = sleep ? sleep(wait) : cancel.WaitFor(wait);
+    if (cancelled) return Cancelled(fmt::format("{}: cancelled while waiting to retry", who));
   }
-  return last_error.Context(fmt::format("{}: gave up after {} attempt{}", who, attempt, attempt == 1 ? "" : "s"));
+  return last_error.Context(
+      fmt::format("{}: gave up after {} attempt{}{}", who, attempt, attempt == 1 ? "" : "s", gave_up_hint));
 }
 
 }  // namespace anvil::llm

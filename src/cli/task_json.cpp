@@ -10,14 +10,19 @@ namespace anvil::cli {
 
 nlohmann::json TaskSummaryJson(const Task& t) {
   nlohmann::json inputs = nlohmann::json::array(), attrs = nlohmann::json::array(), outputs = nlohmann::json::array();
-  for (const auto& in : t.inputs)
-    inputs.push_back({{"name", in.name}, {"dtype", in.dtype}, {"shape", ShapeToString(in.shape)},
-                      {"domain", in.domain.ToString()}});
+  for (const auto& in : t.inputs) {
+    nlohmann::json j = {{"name", in.name}, {"dtype", in.dtype}, {"shape", ShapeToString(in.shape)},
+                        {"domain", in.domain.ToString()}};
+    // Declared traffic, where it differs from the default (task.h, InputRead).
+    if (in.read != InputRead::kAll) j["read"] = in.read == InputRead::kNone ? "none" : "output";
+    inputs.push_back(j);
+  }
   for (const auto& a : t.attrs)
     attrs.push_back({{"name", a.name}, {"dtype", DTypeName(a.value.dtype)}, {"value", a.value.ToString()}});
   for (const auto& o : t.outputs) {
     nlohmann::json j = {{"name", o.name}};
     if (o.inplace) j["inplace"] = *o.inplace;
+    if (o.write == OutputWrite::kPartial) j["write"] = "partial";
     if (o.distribution) j["distribution"] = o.distribution->text;
     outputs.push_back(j);
   }

@@ -95,6 +95,18 @@ TEST(Cli, TaskShowPrintsTheTypedGraph) {
   EXPECT_NE(run.output.find("correctness cases:"), std::string::npos);
 }
 
+// Declared traffic (read / write) is part of what `task show --json` says
+// about a task, and only where it differs from the default.
+TEST(Cli, TaskShowJsonNamesDeclaredTraffic) {
+  CliWorkspace ws;
+  CliRun run = ws.Run({"--json", "task", "show", "tasks/aten110/masked_fill_.toml"});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ASSERT_TRUE(run.json.is_object()) << run.output;
+  EXPECT_EQ(run.json["inputs"][0].value("read", ""), "none") << run.json.dump();
+  EXPECT_FALSE(run.json["inputs"][1].contains("read")) << run.json.dump();
+  EXPECT_EQ(run.json["outputs"][0].value("write", ""), "partial") << run.json.dump();
+}
+
 TEST(Cli, ResultsOnAnEmptyStoreSaysSo) {
   CliWorkspace ws;
   CliRun run = ws.Run({"results"});

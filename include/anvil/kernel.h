@@ -15,6 +15,17 @@
  *     contiguous (row-major strides, never NULL), filled with a poison pattern:
  *     the candidate must write every element. For an in-place task an output
  *     is the very tensor passed as the input it aliases.
+ *   - view outputs (the task declares the output `view_of` an input, e.g.
+ *     select, t, expand): no buffer. The DLTensor has data = NULL,
+ *     byte_offset = 0, shape = the expected sizes, strides = a writable array
+ *     of ndim int64 entries holding INT64_MIN, and the viewed input's dtype
+ *     and device. The candidate sets data (and may set byte_offset) so that
+ *     (char*)data + byte_offset is the view's first element inside that
+ *     input's storage, and fills every stride (in elements). It copies and
+ *     writes nothing. The harness checks that every element the view
+ *     addresses lies inside the input's storage (else "wrong": not a view),
+ *     that the strides (on dims of size > 1) and the start equal those of
+ *     ATen's own view of the same input, and the values.
  *   - attributes (scalars such as eps or a temperature), in task order.
  *   - a stream: cudaStream_t for CUDA candidates, NULL on the CPU.
  *   - num_threads: the CPU threads the candidate may use (the reference is

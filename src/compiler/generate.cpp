@@ -285,6 +285,13 @@ Result<GenerateResult> Generate(const Task& task, Store& store, Evaluator& evalu
   };
   const Backend* backend = FindBackend(options.target);
   if (backend == nullptr) return InvalidInput("--target " + options.target + ": unknown (cpu, cuda or triton)");
+  // A view output must alias its input; the compiler emits kernels that write
+  // outputs, which for a view would be a copy, so it generates nothing.
+  for (const TaskOutput& o : task.outputs)
+    if (o.view_of)
+      return Unsupported(fmt::format("{}: output '{}' is a view of input '{}'; view outputs take C++ or CUDA C++ "
+                                     "candidates written by hand, the built-in compiler emits no kernel for them",
+                                     task.name, o.name, *o.view_of));
   if (task.module)
     return Unsupported(task.name + ": the reference is a PyTorch module; the built-in compiler lowers formulas only");
   GenerateResult g;

@@ -42,4 +42,10 @@ int Task::InputIndex(const std::string& n) const {
   return -1;
 }
 
+bool Task::HasViewOutputs() const {
+  for (const TaskOutput& o : outputs)
+    if (o.view_of) return true;
+  return false;
+}
+
 }  // namespace anvil

@@ -74,6 +74,10 @@ struct TaskOutput {
   std::optional<std::string> dtype;    // declared dtype or type variable, checked against the formula
   std::optional<SymShape> shape;       // declared shape (required with a module reference)
   std::optional<std::string> inplace;  // the input this output is written into
+  // The input this output is a view of (`view_of`): the candidate returns an
+  // alias into that input's storage with ATen's strides and offset, copying
+  // nothing (include/anvil/kernel.h). Never with inplace or a statistical mode.
+  std::optional<std::string> view_of;
   OutputWrite write = OutputWrite::kAll;  // kPartial only with inplace (the parser checks)
   // Statistical tasks only: the distribution its values must follow.
   std::optional<DistributionSpec> distribution;
@@ -149,6 +153,9 @@ struct Task {
   std::vector<DTypeVariant> Variants() const;
   // Index of the input named `name`, or -1.
   int InputIndex(const std::string& name) const;
+  // True when an output is a view of an input (`view_of`): such a task has no
+  // timings (a view moves no data) and takes C++ or CUDA C++ candidates only.
+  bool HasViewOutputs() const;
 };
 
 }  // namespace anvil

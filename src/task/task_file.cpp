@@ -329,6 +329,25 @@ Result<Task> ParseTable(const toml::table& root, const Reader& r, const std::str
         return r.Error(ip, "inplace names the input this output is written into");
       o.inplace = *s;
     }
+    if (auto vo = (*t)["view_of"]) {
+      auto s = vo.value<std::string>();
+      if (!s || !vo.is_string() || task.InputIndex(*s) < 0)
+        return r.Error(vo, fmt::format("output '{}': view_of names the input this output is a view of", o.name));
+      if (o.inplace)
+        return r.Error(vo, fmt::format("output '{}': view_of and inplace exclude each other (a view aliases its "
+                                       "input without writing it)",
+                                       o.name));
+      const TaskInput& in = task.inputs[task.InputIndex(*s)];
+      if (!o.dtype || *o.dtype != in.dtype)
+        return r.Error(vo, fmt::format("output '{}': a view has its input's dtype: declare dtype = \"{}\" like "
+                                       "input '{}'",
+                                       o.name, in.dtype, in.name));
+      if (!o.shape)
+        return r.Error(vo, fmt::format("output '{}': a view output needs its shape declared (shape = [...]): the "
+                                       "harness passes it to the candidate",
+                                       o.name));
+      o.view_of = *s;
+    }
     // What the roofline floor counts for this output (task.h, OutputWrite).
     ANVIL_ASSIGN_OR_RETURN(o.write, r.Keyword<OutputWrite>(*t, "write", "output '" + o.name + "'",
                                                            {{"all", OutputWrite::kAll},
@@ -371,6 +390,13 @@ Result<Task> ParseTable(const toml::table& root, const Reader& r, const std::str
   }
 
   if (const toml::table* perf = root["performance"].as_table()) {
+    // A view op moves no data: there is nothing to time, and eager's time is
+    // the cost of building the view's metadata. Such a task is verify-only.
+    for (const TaskOutput& o : task.outputs)
+      if (o.view_of)
+        return r.Error(perf, fmt::format("output '{}' is a view (view_of = \"{}\"): a view moves no data, so the "
+                                         "task is not timed; remove [performance] (run it with `anvil verify`)",
+                                         o.name, *o.view_of));
     ANVIL_ASSIGN_OR_RETURN(task.performance.shapes, r.ShapeList(*perf, "performance"));
     for (auto [key, field] : {std::pair{"warmup", &task.performance.warmup},
                               std::pair{"trials", &task.performance.trials},
@@ -397,6 +423,12 @@ Result<Task> ParseTable(const toml::table& root, const Reader& r, const std::str
       if (!s) return r.Error(seed, "seed is the name of an integer attribute, e.g. seed = \"seed\"");
       task.compare.seed_attr = *s;
     }
+    if (task.compare.mode == CompareMode::kStatistical)
+      for (const TaskOutput& o : task.outputs)
+        if (o.view_of)
+          return r.Error((*cmp)["mode"], fmt::format("output '{}' is a view (view_of): a view op computes nothing "
+                                                     "random, so it is not judged in statistical mode",
+                                                     o.name));
     if (auto d = (*cmp)["unordered_dim"]) task.compare.unordered_dim = d.value<int64_t>().value_or(-1);
     if (auto d = (*cmp)["deterministic"]) task.compare.deterministic = d.value<bool>().value_or(true);
     if (auto d = (*cmp)["reduction_length"]) {

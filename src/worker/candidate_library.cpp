@@ -44,9 +44,28 @@ DLTensor ToDLTensor(const at::Tensor& t) {
 
 CallResult CandidateLibrary::Call(const std::vector<at::Tensor>& inputs, const std::vector<at::Tensor>& outputs,
                                   const NamedAttrs& attrs, int num_threads, void* stream) const {
+  std::vector<ViewSlot> none;
+  return CallWithViews(inputs, outputs, none, attrs, num_threads, stream);
+}
+
+CallResult CandidateLibrary::CallWithViews(const std::vector<at::Tensor>& inputs,
+                                           const std::vector<at::Tensor>& outputs, std::vector<ViewSlot>& views,
+                                           const NamedAttrs& attrs, int num_threads, void* stream) const {
   std::vector<DLTensor> in, out;
   for (const auto& t : inputs) in.push_back(ToDLTensor(t));
-  for (const auto& t : outputs) out.push_back(ToDLTensor(t));
+  for (const auto& t : outputs) out.push_back(t.defined() ? ToDLTensor(t) : DLTensor{});
+  // A view output: no buffer; the candidate sets data (and byte_offset) and
+  // fills the strides array, which keeps the poison where it was not written.
+  for (ViewSlot& v : views) {
+    DLTensor d = ToDLTensor(v.viewed);
+    d.data = nullptr;
+    d.byte_offset = 0;
+    d.ndim = static_cast<int32_t>(v.shape.size());
+    d.shape = v.shape.data();
+    v.strides.assign(v.shape.size(), ViewSlot::kUnsetStride);
+    d.strides = v.strides.data();
+    out[v.output] = d;
+  }
   std::vector<AnvilAttr> attr_values;
   for (const auto& [name, v] : attrs) {
     AnvilAttr a{};
@@ -75,6 +94,10 @@ CallResult CandidateLibrary::Call(const std::vector<at::Tensor>& inputs, const s
   omp_set_num_threads(num_threads);
   CallResult r;
   r.status = fn_(&call);
+  for (ViewSlot& v : views) {
+    v.data = out[v.output].data;
+    v.byte_offset = out[v.output].byte_offset;
+  }
   error[sizeof error - 1] = '\0';
   r.message = error;
   return r;

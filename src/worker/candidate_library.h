@@ -30,6 +30,11 @@ class CandidateLibrary final : public Candidate {
 
   CallResult Call(const std::vector<at::Tensor>& inputs, const std::vector<at::Tensor>& outputs,
                   const NamedAttrs& attrs, int num_threads, void* stream) const override;
+  // View outputs get a DLTensor with data NULL, the expected shape and a
+  // poisoned strides array the candidate fills (include/anvil/kernel.h).
+  CallResult CallWithViews(const std::vector<at::Tensor>& inputs, const std::vector<at::Tensor>& outputs,
+                           std::vector<ViewSlot>& views, const NamedAttrs& attrs, int num_threads,
+                           void* stream) const override;
 
  private:
   CandidateLibrary(void* handle, AnvilKernelFn fn) : handle_(handle), fn_(fn) {}

@@ -34,7 +34,14 @@ CandidateRun RunCandidate(const EvaluationContext& ctx, const CaseSpec& spec, co
     return r;
   }
   r.outputs = std::move(outputs).value();
-  CallResult call = ctx.candidate->Call(inputs, r.outputs, attrs, ctx.threads, ctx.device->stream());
+  auto views = MakeViewSlots(ctx.task, ctx.outputs, spec.variant, spec.bindings, inputs);
+  if (!views.ok()) {
+    r.failure = Fail(base, Verdict::kRuntimeError, "harness could not size view outputs: " + views.status().message());
+    return r;
+  }
+  r.views = std::move(views).value();
+  CallResult call =
+      ctx.candidate->CallWithViews(inputs, r.outputs, r.views, attrs, ctx.threads, ctx.device->stream());
   // A device fault outranks what the candidate returned: it is the cause.
   if (std::optional<DeviceFault> fault = ctx.device->Finish()) {
     r.failure = Fail(base, fault->verdict, fault->message);
@@ -48,6 +55,7 @@ CandidateRun RunCandidate(const EvaluationContext& ctx, const CaseSpec& spec, co
   }
   for (size_t j = 0; j < r.outputs.size(); ++j) {
     const std::string& name = ctx.task.outputs[j].name;
+    if (!r.outputs[j].defined()) continue;  // a view output: no buffer of its own
     if (Status s = ctx.device->CheckGuards(r.outputs[j], "output '" + name + "'"); !s.ok()) {
       r.failure = Fail(base, Verdict::kWrong, "out-of-bounds write: " + s.message(), name);
       return r;
@@ -58,6 +66,15 @@ CandidateRun RunCandidate(const EvaluationContext& ctx, const CaseSpec& spec, co
       r.failure = Fail(base, Verdict::kSuspicious, "wrote outside an input: " + s.message());
       return r;
     }
+  for (const ViewSlot& v : r.views) {
+    auto placed = PlaceView(ctx.task, v);
+    if (!placed.ok()) {
+      r.failure = Fail(base, Verdict::kWrong, placed.status().message(), ctx.task.outputs[v.output].name);
+      return r;
+    }
+    r.outputs[v.output] = placed->tensor;
+    r.placed.push_back(std::move(placed).value());
+  }
   for (at::Tensor& t : r.outputs) t = ctx.device->ToHost(t);
   return r;
 }

@@ -13,6 +13,7 @@
 
 #include "verify/protocol.h"
 #include "worker/evaluation_context.h"
+#include "worker/view_output.h"
 
 namespace anvil::worker {
 
@@ -22,9 +23,14 @@ CaseOutcome Fail(CaseOutcome o, Verdict v, std::string reason, std::string outpu
 // The candidate's outputs (on the host) from one call with `attrs`, or the
 // failure: a non-OK status, a device fault, a write outside an output
 // (wrong) or an input (suspicious).
+// A view output (task `view_of`) must be an alias inside its input's storage
+// (view_output.h), else the run fails as wrong; its entry in `outputs` is
+// the view, and `views`/`placed` say what the candidate set.
 struct CandidateRun {
   std::vector<at::Tensor> outputs;
   std::optional<CaseOutcome> failure;
+  std::vector<ViewSlot> views;
+  std::vector<PlacedView> placed;  // per entry of `views`
 };
 CandidateRun RunCandidate(const EvaluationContext& ctx, const CaseSpec& spec, const std::vector<at::Tensor>& inputs,
                           const NamedAttrs& attrs, const CaseOutcome& base);

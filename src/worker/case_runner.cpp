@@ -11,6 +11,28 @@
 #include "worker/statistical_case.h"
 
 namespace anvil::worker {
+namespace {
+
+// The contract of view outputs (the candidate's view already lies inside its
+// input): ATen's strides and offset. ATen's view comes from the reference in the task's own dtypes
+// (kNative: a view op computes nothing) applied to the very inputs the
+// candidate saw, so it aliases the same storage.
+std::optional<CaseOutcome> CheckViewOutputs(const EvaluationContext& ctx, const CaseSpec& spec,
+                                            const std::vector<at::Tensor>& inputs, const CandidateRun& run,
+                                            const CaseOutcome& outcome) {
+  if (run.views.empty()) return std::nullopt;
+  auto aten = ctx.reference->Evaluate(spec.variant, inputs, reference::Precision::kNative);
+  if (!aten.ok()) return Fail(outcome, Verdict::kRuntimeError, "reference failed: " + aten.status().message());
+  for (size_t k = 0; k < run.views.size(); ++k) {
+    const ViewSlot& slot = run.views[k];
+    auto differs = CheckViewContract(ctx.task, slot, run.placed[k], (*aten)[slot.output]);
+    if (!differs.ok()) return Fail(outcome, Verdict::kRuntimeError, differs.status().message());
+    if (*differs) return Fail(outcome, Verdict::kWrong, **differs, ctx.task.outputs[slot.output].name);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
 
 Result<std::vector<at::Tensor>> MakeHostInputs(const EvaluationContext& ctx, const CaseSpec& spec) {
   auto layout = ParseLayout(spec.layout);
@@ -47,6 +69,10 @@ Result<std::vector<at::Tensor>> MakeOutputs(const EvaluationContext& ctx, const 
       outputs.push_back(inputs[ctx.task.InputIndex(*o.inplace)]);
       continue;
     }
+    if (o.view_of) {
+      outputs.emplace_back();  // the candidate returns where the view is (candidate_run.h)
+      continue;
+    }
     const formula::OutputInfo& info = ctx.outputs[spec.variant][j];
     ANVIL_ASSIGN_OR_RETURN(Shape shape, Concretize(info.shape, spec.bindings));
     outputs.push_back(ctx.device->NewOutput(ToAten(info.dtype), shape));
@@ -79,6 +105,9 @@ CaseOutcome RunCorrectnessCase(const EvaluationContext& ctx, const CaseSpec& spe
   if (auto changed = CheckInputsUnchanged(ctx, inputs, pristine, base)) return finish(*changed);
 
   CaseOutcome outcome = base;
+  // Strides and offset first: when they differ from ATen's the values
+  // usually differ too, and the stride is the cause the user can act on.
+  if (auto contract = CheckViewOutputs(ctx, spec, inputs, first, outcome)) return finish(*contract);
   for (size_t j = 0; j < expected.size(); ++j) {
     const std::string& name = ctx.task.outputs[j].name;
     CompareResult cmp = expectation->Check(ctx, j, first.outputs[j]);

@@ -107,6 +107,12 @@ struct Loaded {
 
 Loaded LoadCandidate(const EvaluateRequest& request, const EvaluationContext& ctx) {
   Loaded l;
+  if (request.backend == "triton" && ctx.task.HasViewOutputs()) {
+    l.verdict = Verdict::kLoadError;
+    l.reason = "view outputs take C++ or CUDA C++ candidates; a Triton kernel cannot return an alias of its input "
+               "(the task declares view_of)";
+    return l;
+  }
   if (request.backend == "triton") {
 #if ANVIL_WITH_PYTHON
     if (!PythonState().ok()) {
@@ -215,7 +221,9 @@ void Serve(Channel& ch, const EvaluateRequest& request, Device& device, const st
       return;
     }
   }
-  if (request.mode == EvalMode::kBench && all_correct) {
+  // A task with view outputs is never timed (task_file.cpp refuses its
+  // [performance]); a request built in code is held to the same rule here.
+  if (request.mode == EvalMode::kBench && all_correct && !ctx.task.HasViewOutputs()) {
     if (device.is_cuda() && PythonState().ok()) ctx.compiled_baseline = MakeCompiledBaseline(ctx);
     const PerformanceSpec& perf = ctx.task.performance;
     for (const CaseSpec& spec : request.perf_cases) {

@@ -14,7 +14,8 @@
 #   the harness expects a reference never to write its inputs
 #   (src/worker/expectation.cpp reuses them for the eager run), and the task's
 #   `inplace` output makes the candidate write into the input.
-# - View operators return ATen's view; the harness compares values only.
+# - View operators return ATen's view; tasks that declare view_of judge its
+#   aliasing, strides and offset too (README "View operators").
 # - Sizes an operator takes as arguments but a task cannot bind per case
 #   (output sizes, kernel sizes) are attributes or derived from input shapes.
 import torch

@@ -98,6 +98,8 @@ const std::string kHead = "name = \"t\"\nformula = \"out = x * 2\"\n";
 const std::string kInput = "[[inputs]]\nname = \"x\"\ndtype = \"f32\"\nshape = [\"N\"]\n";
 const std::string kOutput = "[[outputs]]\nname = \"out\"\n";
 const std::string kCases = "[correctness]\nshapes = [{N = 4}]\n";
+// An output declared the way a view must be (dtype and shape); tests add view_of.
+const std::string kViewOutput = "[[outputs]]\nname = \"out\"\ndtype = \"f32\"\nshape = [\"N\"]\n";
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, TaskFileErrors,
@@ -146,7 +148,36 @@ INSTANTIATE_TEST_SUITE_P(
         BadTask{kHead + kInput + kOutput + "write = \"most\"\n" + kCases,
                 "output 'out': unknown write = \"most\"; expected one of \"all\", \"partial\""},
         BadTask{kHead + kInput + kOutput + "write = \"partial\"\n" + kCases,
-                "output 'out': write = \"partial\" is for an in-place output"}));
+                "output 'out': write = \"partial\" is for an in-place output"},
+        // View outputs (task.h: TaskOutput::view_of).
+        BadTask{kHead + kInput + kViewOutput + "view_of = \"z\"\n" + kCases,
+                "output 'out': view_of names the input this output is a view of"},
+        BadTask{kHead + kInput + kViewOutput + "inplace = \"x\"\nview_of = \"x\"\n" + kCases,
+                "output 'out': view_of and inplace exclude each other"},
+        BadTask{kHead + kInput + "[[outputs]]\nname = \"out\"\ndtype = \"f16\"\nshape = [\"N\"]\nview_of = \"x\"\n" +
+                    kCases,
+                "output 'out': a view has its input's dtype: declare dtype = \"f32\" like input 'x'"},
+        BadTask{kHead + kInput + "[[outputs]]\nname = \"out\"\nshape = [\"N\"]\nview_of = \"x\"\n" + kCases,
+                "a view has its input's dtype"},
+        BadTask{kHead + kInput + "[[outputs]]\nname = \"out\"\ndtype = \"f32\"\nview_of = \"x\"\n" + kCases,
+                "output 'out': a view output needs its shape declared"},
+        BadTask{kHead + kInput + kViewOutput + "view_of = \"x\"\n" + kCases +
+                    "[compare]\nmode = \"statistical\"\n",
+                "output 'out' is a view (view_of): a view op computes nothing random"},
+        BadTask{kHead + kInput + kViewOutput + "view_of = \"x\"\n" + kCases + "[performance]\nshapes = [{N = 8}]\n",
+                "output 'out' is a view (view_of = \"x\"): a view moves no data, so the task is not timed"}));
+
+// A view output parses with its input's name, and the task knows it has one.
+TEST(TaskFile, ViewOfNamesTheViewedInput) {
+  auto t = ParseTask(kHead + kInput + kViewOutput + "view_of = \"x\"\n" + kCases, "t.toml");
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  ASSERT_TRUE(t->outputs[0].view_of.has_value());
+  EXPECT_EQ(*t->outputs[0].view_of, "x");
+  EXPECT_TRUE(t->HasViewOutputs());
+  auto plain = ParseTask(kHead + kInput + kOutput + kCases, "t.toml");
+  ASSERT_TRUE(plain.ok()) << plain.status().message();
+  EXPECT_FALSE(plain->HasViewOutputs());
+}
 
 TEST(TaskFile, DeclaredTrafficDefaultsToAllAndIsParsed) {
   auto plain = ParseTask(kHead + kInput + kOutput + kCases, "t.toml");

@@ -5,8 +5,9 @@
 - launched_kernels / candidate_kernel_names: which GPU kernels one call
   launched (torch.profiler) and which of them the candidate wrote itself.
 - compile_function: the torch.compile baseline for a formula's Python source.
-- load_reference_module / reference_caller / compile_module: a task whose
-  reference is a PyTorch module file (KernelBench style).
+- load_reference_module / reference_caller / compile_module /
+  reference_keywords: a task whose reference is a PyTorch module file
+  (KernelBench style).
 
 Every function runs on the worker's thread with the GIL held; errors are
 Python exceptions, which the C++ side turns into verdicts or Statuses.
@@ -222,14 +223,17 @@ class ReferenceModuleError(Exception):
     """The task's reference module cannot serve as a reference (not the candidate's fault)."""
 
 
-def load_reference_module(source: str, path: str, class_name: str, num_args: int):
+def load_reference_module(source: str, path: str, class_name: str, num_args: int, keywords: List[str]):
     """Instantiates `class_name` from a reference module file's text (KernelBench style).
 
     The class must be a torch.nn.Module whose forward takes `num_args`
     arguments (the task's inputs, then its attributes); get_init_inputs(), when defined, gives the
     constructor's arguments. The module may hold no parameters or buffers:
     candidates see only the task's inputs, so every tensor the reference
-    uses must be one of them. Returns the module in eval mode.
+    uses must be one of them. Keyword-only parameters of forward (after `*`)
+    must be among `keywords` (the task's size symbols, type variables and
+    "device"): the harness fills them per call (reference_keywords).
+    Returns (the module in eval mode, the names of its keyword-only parameters).
     """
     import inspect
     import torch
@@ -260,16 +264,46 @@ def load_reference_module(source: str, path: str, class_name: str, num_args: int
             f"{path}: {class_name}.forward takes {len(positional)} argument(s) "
             f"({', '.join(p.name for p in positional)}) but the task passes {num_args} "
             "(its inputs, then its attributes)")
-    return model.eval()
+    named = [p.name for p in params if p.kind == p.KEYWORD_ONLY]
+    unknown = [n for n in named if n not in keywords]
+    if unknown:
+        raise ReferenceModuleError(
+            f"{path}: {class_name}.forward takes keyword-only parameter(s) {', '.join(unknown)}; the harness fills "
+            f"keyword-only parameters named after a size symbol bound in every case, a type variable, or 'device' "
+            f"(this task offers: {', '.join(keywords) or 'none'})")
+    return model.eval(), named
+
+
+# Short dtype names (core/dtype.h) -> torch's attribute names.
+_TORCH_DTYPES = {"bool": "bool", "u8": "uint8", "i8": "int8", "i16": "int16", "i32": "int32", "i64": "int64",
+                 "f16": "float16", "bf16": "bfloat16", "f32": "float32", "f64": "float64"}
+
+
+def reference_keywords(names: List[str], sizes: dict, dtypes: dict, device: str) -> dict:
+    """The keyword arguments of one reference call: for each keyword-only
+    parameter of forward, the case's size of that symbol (an int), the
+    torch.dtype of that type variable (`dtypes` maps it to a short name), or
+    the torch.device the harness runs on."""
+    import torch
+
+    kw = {}
+    for n in names:
+        if n == "device":
+            kw[n] = torch.device(device)
+        elif n in dtypes:
+            kw[n] = getattr(torch, _TORCH_DTYPES[dtypes[n]])
+        else:
+            kw[n] = sizes[n]
+    return kw
 
 
 def reference_caller(model):
-    """A function calling model(*inputs) without autograd (a single tensor result becomes a 1-tuple)."""
+    """A function calling model(*inputs, **keywords) without autograd (a single tensor result becomes a 1-tuple)."""
     import torch
 
-    def run(*inputs):
+    def run(*inputs, **keywords):
         with torch.no_grad():
-            result = model(*inputs)
+            result = model(*inputs, **keywords)
         return tuple(result) if isinstance(result, (tuple, list)) else (result,)
 
     return run
@@ -285,8 +319,8 @@ def compile_module(model):
     _fresh_dynamo_for(model)
     compiled = torch.compile(model, dynamic=False)
 
-    def run(*inputs):
+    def run(*inputs, **keywords):
         with torch.no_grad():
-            return compiled(*inputs)
+            return compiled(*inputs, **keywords)
 
     return run

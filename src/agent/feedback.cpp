@@ -11,6 +11,8 @@
 
 #include <fmt/format.h>
 
+#include "core/scalar.h"
+
 namespace anvil::agent {
 namespace {
 
@@ -52,7 +54,8 @@ void NotCorrect(const CandidateReport& r, const FeedbackLimits& limits, std::ost
   int shown = 0;
   for (const Mismatch& m : w.first_mismatches) {
     if (shown++ >= limits.mismatches) break;
-    out << fmt::format("  at {}: expected {:.7g}, got {:.7g}\n", IndexText(m.index), m.expected, m.actual);
+    out << fmt::format("  at {}: expected {}, got {}\n", IndexText(m.index), ElementToString(m.expected),
+                       ElementToString(m.actual));
   }
 }
 

@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "core/scalar.h"
+
 namespace anvil::cli {
 
 using nlohmann::json;
@@ -96,8 +98,8 @@ std::string FormatReport(const CandidateReport& r, bool color) {
     const CaseOutcome& w = r.outcomes[*r.worst];
     std::string m;
     for (const auto& mm : w.first_mismatches)
-      m += fmt::format("{}[{}] expected {:.7g} got {:.7g}", m.empty() ? "" : "\n", fmt::join(mm.index, ", "),
-                       mm.expected, mm.actual);
+      m += fmt::format("{}[{}] expected {} got {}", m.empty() ? "" : "\n", fmt::join(mm.index, ", "),
+                       ElementToString(mm.expected), ElementToString(mm.actual));
     row("mismatches", m);
     row("tolerance", w.tolerance);
   }

@@ -20,7 +20,7 @@ std::string InputsSummary(const Task& t) {
   std::string out;
   for (const auto& in : t.inputs) out += fmt::format("{}{}: {}{}", out.empty() ? "" : ", ", in.name, in.dtype,
                                                      ShapeToString(in.shape));
-  return out;
+  return out.empty() ? "none (the reference gets the sizes, dtype and device as keywords)" : out;
 }
 
 int List(const CliConfig& config, std::vector<std::string> dirs) {

@@ -22,4 +22,11 @@ struct ScalarValue {
   std::string ToString() const;
 };
 
+// A tensor element as people read it in a mismatch: the shortest text that
+// reads back as the same value, taken as a float when the value is one (an
+// f32/f16/bf16 element shows as 1.1, not 1.100000023841858) and as a double
+// otherwise. Whole numbers print whole, so an integer off by one is visible
+// at any size (16777215 vs 16777216). "NaN" for NaN.
+std::string ElementToString(double v);
+
 }  // namespace anvil

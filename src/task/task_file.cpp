@@ -272,9 +272,16 @@ Result<Task> ParseTable(const toml::table& root, const Reader& r, const std::str
 
   auto dtype_ok = [&](const std::string& s) { return ParseDType(s) || task.type_vars.count(s); };
 
+  // A factory (arange, zeros) has no tensor input: its module reference
+  // takes the case's sizes, dtype and device as keyword arguments
+  // (worker/python/module_reference.h). A formula computes from its inputs.
   const toml::array* inputs = root["inputs"].as_array();
-  if (!inputs || inputs->empty()) return r.Error(&root, "a task needs at least one [[inputs]] table");
-  for (const toml::node& n : *inputs) {
+  if (root["inputs"] && !inputs) return r.Error(root["inputs"], "inputs are [[inputs]] tables");
+  if ((!inputs || inputs->empty()) && !task.module)
+    return r.Error(&root, "a formula task needs at least one [[inputs]] table (an operator with no tensor input, "
+                          "such as arange, takes a [reference] module whose forward receives the sizes as keywords)");
+  static const toml::array kNoInputs;
+  for (const toml::node& n : inputs ? *inputs : kNoInputs) {  // by reference: a copy loses source positions
     const toml::table* t = n.as_table();
     if (!t) return r.Error(&n, "[[inputs]] entries are tables");
     TaskInput in;
@@ -371,12 +378,25 @@ Result<Task> ParseTable(const toml::table& root, const Reader& r, const std::str
   const toml::table* corr = root["correctness"].as_table();
   if (!corr) return r.Error(&root, "a task needs a [correctness] table with shapes = [...]");
   ANVIL_ASSIGN_OR_RETURN(task.correctness.shapes, r.ShapeList(*corr, "correctness"));
+  if (task.inputs.empty()) {
+    // Layouts and distributions describe inputs; with none, every entry
+    // would repeat the same case.
+    for (const char* key : {"layouts", "distributions"})
+      if (auto v = (*corr)[key])
+        return r.Error(v, fmt::format("the task has no [[inputs]]: there is nothing to lay out or draw, so remove "
+                                      "'{}' from [correctness]",
+                                      key));
+  }
+  const bool no_inputs = task.inputs.empty();
   ANVIL_ASSIGN_OR_RETURN(task.correctness.layouts,
                          r.Words(*corr, "layouts", {"contiguous", "transposed", "strided", "broadcast"},
-                                 {"contiguous", "transposed", "strided", "broadcast"}));
+                                 no_inputs ? std::vector<std::string>{"contiguous"}
+                                           : std::vector<std::string>{"contiguous", "transposed", "strided",
+                                                                      "broadcast"}));
   ANVIL_ASSIGN_OR_RETURN(task.correctness.distributions,
                          r.Words(*corr, "distributions", {"normal", "uniform", "heavy", "special"},
-                                 {"normal", "uniform", "heavy", "special"}));
+                                 no_inputs ? std::vector<std::string>{"normal"}
+                                           : std::vector<std::string>{"normal", "uniform", "heavy", "special"}));
   if (auto seeds = (*corr)["seeds"]) {
     const toml::array* arr = seeds.as_array();
     if (!arr || arr->empty()) return r.Error(seeds, "seeds must be a non-empty array of integers");

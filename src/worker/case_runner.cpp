@@ -21,7 +21,7 @@ std::optional<CaseOutcome> CheckViewOutputs(const EvaluationContext& ctx, const 
                                             const std::vector<at::Tensor>& inputs, const CandidateRun& run,
                                             const CaseOutcome& outcome) {
   if (run.views.empty()) return std::nullopt;
-  auto aten = ctx.reference->Evaluate(spec.variant, inputs, reference::Precision::kNative);
+  auto aten = ctx.reference->Evaluate(spec.variant, inputs, ctx.ReferenceCaseFor(spec), reference::Precision::kNative);
   if (!aten.ok()) return Fail(outcome, Verdict::kRuntimeError, "reference failed: " + aten.status().message());
   for (size_t k = 0; k < run.views.size(); ++k) {
     const ViewSlot& slot = run.views[k];

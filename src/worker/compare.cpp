@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "core/scalar.h"
 #include "worker/guarded_buffer.h"
 #include "worker/input_gen.h"
 
@@ -27,10 +28,7 @@ std::string IndexString(const std::vector<int64_t>& index) {
   return "[" + fmt::format("{}", fmt::join(index, ", ")) + "]";
 }
 
-std::string Number(double v) {
-  if (std::isnan(v)) return "NaN";
-  return fmt::format("{:.7g}", v);
-}
+std::string Number(double v) { return ElementToString(v); }
 
 // The comparison's working representation: f64 for floating outputs (exact
 // upcast), i64 for integers and bool (bool through its bytes, so invalid

@@ -24,6 +24,7 @@ struct EagerResult {
   std::string note;  // set when the f32 fallback ran, saying why
 };
 
-Result<EagerResult> EvaluateEager(const ReferenceModel& reference, int variant, const std::vector<at::Tensor>& inputs);
+Result<EagerResult> EvaluateEager(const ReferenceModel& reference, int variant, const std::vector<at::Tensor>& inputs,
+                                  const ReferenceCase& where);
 
 }  // namespace anvil::worker

@@ -55,4 +55,8 @@ Result<EvaluationContext> EvaluationContext::Create(const EvaluateRequest& reque
   return ctx;
 }
 
+ReferenceCase EvaluationContext::ReferenceCaseFor(const CaseSpec& spec) const {
+  return ReferenceCase{spec.bindings, device ? device->name() : "cpu"};
+}
+
 }  // namespace anvil::worker

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "formula/ir.h"
+#include "task/cases.h"
 #include "task/task_graph.h"
 #include "task/task.h"
 #include "verify/protocol.h"
@@ -35,13 +36,17 @@ struct EvaluationContext {
   // The torch.compile baseline of the reference on the device, for a dtype
   // variant (GPU workers with Python; compiled_baseline.h); empty when there
   // is none. Returns the outputs.
-  std::function<Result<std::vector<at::Tensor>>(int variant, const std::vector<at::Tensor>&)> compiled_baseline;
+  std::function<Result<std::vector<at::Tensor>>(int variant, const std::vector<at::Tensor>&, const ReferenceCase&)>
+      compiled_baseline;
   int threads = 1;
 
   // Parses the task and builds its reference; does not load the candidate.
   // A module reference needs the embedded Python: `start_python` is called
   // first for such tasks (and only for them), and its error is returned.
   static Result<EvaluationContext> Create(const EvaluateRequest& request, const std::function<Status()>& start_python);
+
+  // The sizes and device a reference call for `spec` runs with.
+  ReferenceCase ReferenceCaseFor(const CaseSpec& spec) const;
 };
 
 }  // namespace anvil::worker

@@ -11,6 +11,7 @@
 namespace anvil::worker {
 
 Result<std::vector<at::Tensor>> FormulaReference::Evaluate(int variant, const std::vector<at::Tensor>& inputs,
+                                                           const ReferenceCase& /*where*/,
                                                            reference::Precision precision) const {
   return reference::Evaluate(graphs_.at(variant), inputs, attrs_, precision);
 }
@@ -26,7 +27,7 @@ Result<CompiledReference> FormulaReference::Compile(int variant) const {
                          python::CompiledFunction::Create(fn.source, fn.name));
   std::shared_ptr<python::CompiledFunction> shared = std::move(compiled);
   std::vector<ScalarValue> attrs = attrs_;
-  return CompiledReference([shared, attrs](const std::vector<at::Tensor>& inputs) {
+  return CompiledReference([shared, attrs](const std::vector<at::Tensor>& inputs, const ReferenceCase&) {
     return shared->Call(inputs, attrs);
   });
 #else

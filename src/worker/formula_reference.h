@@ -16,7 +16,9 @@ class FormulaReference final : public ReferenceModel {
   FormulaReference(std::vector<formula::Graph> graphs, std::vector<ScalarValue> attrs)
       : graphs_(std::move(graphs)), attrs_(std::move(attrs)) {}
 
+  // A formula's sizes all come from its inputs: `where` is not needed.
   Result<std::vector<at::Tensor>> Evaluate(int variant, const std::vector<at::Tensor>& inputs,
+                                           const ReferenceCase& where,
                                            reference::Precision precision) const override;
   int64_t ReductionLength(int variant, size_t output, const Bindings& bindings) const override;
   Result<CompiledReference> Compile(int variant) const override;

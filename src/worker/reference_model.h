@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include <ATen/ATen.h>
@@ -26,8 +27,18 @@
 
 namespace anvil::worker {
 
+// What a call of the reference needs besides its inputs. A module may take
+// the case's sizes and the device as keyword arguments (module_reference.h):
+// a task with no tensor input (arange, zeros) learns its output's length and
+// where to create it only from these.
+struct ReferenceCase {
+  Bindings sizes;           // the case's symbol -> size
+  std::string device = "cpu";  // "cpu" or "cuda:0", as Device::name() says
+};
+
 // A compiled baseline: outputs for inputs (one dtype variant).
-using CompiledReference = std::function<Result<std::vector<at::Tensor>>(const std::vector<at::Tensor>& inputs)>;
+using CompiledReference =
+    std::function<Result<std::vector<at::Tensor>>(const std::vector<at::Tensor>& inputs, const ReferenceCase& where)>;
 
 class ReferenceModel {
  public:
@@ -37,6 +48,7 @@ class ReferenceModel {
   // has no kernel for a dtype here (the eager baseline then falls back to
   // kUpcast32); other errors are the reference's failure.
   virtual Result<std::vector<at::Tensor>> Evaluate(int variant, const std::vector<at::Tensor>& inputs,
+                                                   const ReferenceCase& where,
                                                    reference::Precision precision) const = 0;
 
   // How many values are accumulated into one element of output `output` at

@@ -76,13 +76,14 @@ CaseOutcome RunStatisticalCase(const EvaluationContext& ctx, const CaseSpec& spe
     std::vector<at::Tensor> clones;
     for (const at::Tensor& t : inputs) clones.push_back(t.clone());
     at::manual_seed(static_cast<uint64_t>(seed));
+    const ReferenceCase where = ctx.ReferenceCaseFor(spec);
     auto sampled = [&]() -> Result<std::vector<at::Tensor>> {
-      auto eager = EvaluateEager(*ctx.reference, spec.variant, clones);
+      auto eager = EvaluateEager(*ctx.reference, spec.variant, clones, where);
       if (eager.ok()) return std::move(eager->outputs);
       // PyTorch has no sampler for this dtype here (LibTorch 1.13 on the CPU
       // lacks f16 bernoulli and poisson): its f64 draws, rounded to the dtype.
       at::manual_seed(static_cast<uint64_t>(seed));
-      return ctx.reference->Evaluate(spec.variant, clones, reference::Precision::kUpcast64);
+      return ctx.reference->Evaluate(spec.variant, clones, where, reference::Precision::kUpcast64);
     }();
     if (!sampled.ok()) return harness_error("reference failed: " + sampled.status().message());
     for (size_t j = 0; j < n_out; ++j) {

@@ -118,7 +118,8 @@ PerformanceResult TimePerformanceCase(const EvaluationContext& ctx, const CaseSp
 
   // PyTorch eager on the same inputs and thread count.
   at::set_num_threads(ctx.threads);
-  auto probe = EvaluateEager(*ctx.reference, spec.variant, inputs[0]);
+  const ReferenceCase where = ctx.ReferenceCaseFor(spec);
+  auto probe = EvaluateEager(*ctx.reference, spec.variant, inputs[0], where);
   if (!probe.ok()) {
     // PyTorch itself cannot run this case (LibTorch 1.13 on the CPU has no
     // f16/bf16 kernel for some ops, e.g. cumsum): that is not the candidate's
@@ -132,7 +133,7 @@ PerformanceResult TimePerformanceCase(const EvaluationContext& ctx, const CaseSp
   for (int i = 0; i < warmup + trials; ++i) {
     int r = i % rotations;
     auto t0 = Clock::now();
-    auto out = ctx.reference->Evaluate(spec.variant, inputs[r], probe->precision);
+    auto out = ctx.reference->Evaluate(spec.variant, inputs[r], where, probe->precision);
     auto t1 = Clock::now();
     if (!out.ok()) return fail(Verdict::kRuntimeError, "eager baseline failed: " + out.status().message());
     if (i >= warmup) samples.push_back(std::chrono::duration<double, std::nano>(t1 - t0).count());

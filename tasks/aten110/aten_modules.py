@@ -18,6 +18,11 @@
 #   aliasing, strides and offset too (README "View operators").
 # - Sizes an operator takes as arguments but a task cannot bind per case
 #   (output sizes, kernel sizes) are attributes or derived from input shapes.
+# - Operators with no tensor input (arange, full, zeros, scalar_tensor) take
+#   keyword-only parameters after `*`, which the harness fills by name: a
+#   size symbol bound in every case -> its size (int), a type variable -> the
+#   variant's torch.dtype (torch.float64 for a floating type in the f64
+#   correctness reference), `device` -> the torch.device it runs on.
 import torch
 
 aten = torch.ops.aten
@@ -235,6 +240,28 @@ class Op_zero_(torch.nn.Module):
 class Op_zeros_like(torch.nn.Module):
     def forward(self, x):
         return aten.zeros_like.default(x)
+
+
+class Op_arange(torch.nn.Module):
+    # end = start + N * step is exact for the task's integer-valued start and
+    # step, so ATen's length ceil((end - start) / step) is the case's N.
+    def forward(self, start, step, *, N, T, device):
+        return aten.arange.start_step(start, start + N * step, step, dtype=T, device=device)
+
+
+class Op_full(torch.nn.Module):
+    def forward(self, value, *, R, C, T, device):
+        return aten.full.default([R, C], value, dtype=T, device=device)
+
+
+class Op_zeros(torch.nn.Module):
+    def forward(self, *, R, C, T, device):
+        return aten.zeros.default([R, C], dtype=T, device=device)
+
+
+class Op_scalar_tensor(torch.nn.Module):
+    def forward(self, value, *, T, device):
+        return aten.scalar_tensor.default(value, dtype=T, device=device)
 
 
 class Op_bernoulli(torch.nn.Module):

@@ -11,7 +11,16 @@ means. This script does both, on every task file of this folder:
   and every dtype variant, then the attributes), once on f64 copies of the
   floating inputs (the correctness reference) and once on the inputs as they
   are (eager). It checks the number of outputs and each output's shape and,
-  for the native call, its dtype against the task file.
+  for the native call, its dtype against the task file. Where the task
+  compares exactly, the f64 result cast to the declared dtype must equal the
+  native one (the task's values are exact in every dtype it lists).
+  A task with no inputs (arange, full, zeros, scalar_tensor) must have a
+  module reference and no `layouts` / `distributions`; its forward's
+  keyword-only parameters are filled by name as the worker does: a size
+  symbol bound in every case -> the case's size (int), a type variable ->
+  the variant's torch.dtype (torch.float64 for a floating type in the f64
+  call), `device` -> the device; any other keyword-only name is a failure
+  (the worker refuses to load such a module).
 - Formula tasks: evaluates the formula text with torch functions (the
   formula language uses PyTorch's names) and compares it with a direct call
   of the ATen operator (ATEN below) on the same inputs: in f64 (does the
@@ -28,6 +37,7 @@ PyTorch. `--device cuda` runs every call on the GPU, as the GPU worker does.
 Exit status 1 when any check fails.
 """
 import importlib.util
+import inspect
 import itertools
 import math
 import pathlib
@@ -207,7 +217,7 @@ def load_module_file(path):
 
 
 def expected_outputs(doc, variant, sizes):
-    inputs = {i["name"]: i for i in doc["inputs"]}
+    inputs = {i["name"]: i for i in doc.get("inputs", [])}
     out = []
     for o in doc["outputs"]:
         src = inputs.get(o.get("inplace", ""))
@@ -217,24 +227,84 @@ def expected_outputs(doc, variant, sizes):
     return out
 
 
+def bound_symbols(doc):
+    """The size symbols bound in every correctness and performance case (the worker offers these)."""
+    tables = doc["correctness"]["shapes"] + doc.get("performance", {}).get("shapes", [])
+    return set.intersection(*(set(t) for t in tables)) if tables else set()
+
+
+def keyword_only_params(op, model, doc, rep):
+    """forward's keyword-only parameter names, or None after reporting one the worker cannot fill."""
+    params = [p.name for p in inspect.signature(model.forward).parameters.values()
+              if p.kind == inspect.Parameter.KEYWORD_ONLY]
+    symbols, types = bound_symbols(doc), set(doc.get("types", {}))
+    unknown = [p for p in params if p not in symbols and p not in types and p != "device"]
+    if unknown:
+        rep.fail(op, f"forward's keyword-only parameter(s) {unknown} are neither a size symbol bound in every case "
+                     f"{sorted(symbols)}, a type variable {sorted(types)} nor 'device': the worker refuses the module")
+        return None
+    return params
+
+
+def keyword_args(params, doc, variant, sizes, precision, device):
+    """The keyword-only arguments the worker passes for one case: sizes, dtypes, the device."""
+    kwargs = {}
+    for p in params:
+        if p == "device":
+            kwargs[p] = device
+        elif p in doc.get("types", {}):
+            dtype = DTYPES[variant[p]]
+            kwargs[p] = torch.float64 if precision == "f64" and dtype.is_floating_point else dtype
+        else:
+            kwargs[p] = int(sizes[p])
+    return kwargs
+
+
+def check_no_input_rules(op, doc, rep):
+    """A task without inputs: a module reference, nothing to lay out or draw."""
+    if doc.get("inputs"):
+        return
+    if "reference" not in doc:
+        rep.fail(op, "a task with no inputs needs a module reference ([reference] module = ...)")
+    for key in ("layouts", "distributions"):
+        if key in doc.get("correctness", {}):
+            rep.fail(op, f"a task with no inputs cannot list [correctness] {key}: there is nothing to lay out or draw")
+
+
+def same_values(a, b):
+    """Equal values, NaN equal to NaN."""
+    if a.dtype != b.dtype or a.shape != b.shape:
+        return False
+    if a.is_floating_point():
+        return torch.equal(a.isnan(), b.isnan()) and torch.equal(a.nan_to_num(), b.nan_to_num())
+    return torch.equal(a, b)
+
+
 def check_module_task(op, doc, modules, rep):
     model = getattr(modules, doc["reference"]["class"])()
     if list(model.parameters()) or list(model.buffers()):
         rep.fail(op, "the module holds parameters or buffers")
+    params = keyword_only_params(op, model, doc, rep)
+    if params is None:
+        return
+    exact = doc.get("compare", {}).get("mode") == "exact"
+    device = torch.empty(0, device=DEVICE).device  # as tensors report it (cuda:0, not cuda)
     attrs = [attr_value(a) for a in doc.get("attrs", [])]
     gen = torch.Generator().manual_seed(1)
     for variant in variants(doc):
         label = ",".join(f"{k}={v}" for k, v in variant.items())
         for sizes in doc["correctness"]["shapes"]:
             ins = [make_input(resolve(i["dtype"], variant), bind(i["shape"], sizes), i.get("domain"), gen).to(DEVICE)
-                   for i in doc["inputs"]]
+                   for i in doc.get("inputs", [])]
             want = expected_outputs(doc, variant, sizes)
+            results = {}
             for precision in ("f64", "native"):
                 args = [upcast(t) for t in ins] if precision == "f64" else [t.clone() for t in ins]
                 before = [t.clone() for t in args]
+                kwargs = keyword_args(params, doc, variant, sizes, precision, device)
                 try:
                     with torch.no_grad():
-                        got = model(*args, *attrs)
+                        got = model(*args, *attrs, **kwargs)
                 except Exception as e:  # noqa: BLE001 - every failure is reported
                     if precision == "native" and is_missing_kernel(e):
                         rep.note(op, f"{label} native: no {DEVICE} kernel in torch {torch.__version__} "
@@ -252,13 +322,22 @@ def check_module_task(op, doc, modules, rep):
                         rep.fail(op, f"{label} {sizes} {precision}: output {name} has shape {list(g.shape)}, declared {shape}")
                     if precision == "native" and g.dtype != dtype:
                         rep.fail(op, f"{label} {sizes}: output {name} is {g.dtype}, declared {dtype}")
-                    if g.device != args[0].device:
-                        rep.fail(op, f"{label} {sizes} {precision}: output {name} is on {g.device}, the inputs on "
-                                     f"{args[0].device}")
+                    if g.device != device:
+                        rep.fail(op, f"{label} {sizes} {precision}: output {name} is on {g.device}, the call on "
+                                     f"{device}")
+                results[precision] = got
                 for b, a in zip(before, args):
                     if not torch.equal(b, a) and not (b.is_floating_point() and torch.equal(b.isnan(), a.isnan())
                                                       and torch.equal(b.nan_to_num(), a.nan_to_num())):
                         rep.fail(op, f"{label} {sizes} {precision}: the reference wrote an input")
+            if exact and len(results) == 2 and all(len(r) == len(want) for r in results.values()):
+                # What the worker judges against (the f64 call cast to the declared dtype) must be what
+                # ATen gives natively, or the task's values are not exact in this dtype.
+                for r64, rn, (name, dtype, _) in zip(results["f64"], results["native"], want):
+                    if (list(r64.shape) == list(rn.shape) and rn.dtype == dtype
+                            and not same_values(r64.to(dtype), rn)):
+                        rep.fail(op, f"{label} {sizes}: output {name}: the f64 reference cast to {dtype} differs "
+                                     f"from the native call (compare mode exact)")
 
 
 def run_formula(doc, ins, attrs):
@@ -350,6 +429,7 @@ def main(argv):
             continue
         with open(path, "rb") as f:
             doc = tomllib.load(f)
+        check_no_input_rules(op, doc, rep)
         if "reference" in doc:
             counts["module"] += 1
             check_module_task(op, doc, modules, rep)

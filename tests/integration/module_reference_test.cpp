@@ -79,5 +79,34 @@ TEST_F(ModuleReference, AnOutputOfTheWrongShapeIsBlamedOnTheReference) {
   EXPECT_NE(reason.find("returned output 'out' of shape"), std::string::npos) << reason;
 }
 
+// Keyword-only parameters of forward get the case's sizes, the variant's
+// dtype (f64 for the correctness reference of a floating type, as its inputs
+// are upcast) and the device: a factory task (arange) has nothing else to
+// learn them from. The module checks what it receives; a wrong value fails
+// the reference, so the kernel is correct only if every keyword was right.
+TEST_F(ModuleReference, KeywordParametersReceiveSizesDtypeAndDevice) {
+  std::ofstream(dir_ / "model.py")
+      << "import torch\n\nclass Model(torch.nn.Module):\n"
+         "    def forward(self, x, w, eps, *, C, R, T, device):\n"
+         "        assert (R, C) == tuple(x.shape), (R, C, x.shape)\n"
+         "        assert T == x.dtype, (T, x.dtype)\n"
+         "        assert device == x.device and isinstance(device, torch.device), (device, x.device)\n"
+         "        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * w\n";
+  CliWorkspace ws;
+  CliRun run = Verify(ws);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(run.json["results"][0]["verdict"], "correct") << run.json["results"][0]["reason"];
+}
+
+TEST_F(ModuleReference, AKeywordParameterTheHarnessCannotFillIsRefused) {
+  std::ofstream(dir_ / "model.py") << "import torch\n\nclass Model(torch.nn.Module):\n"
+                                      "    def forward(self, x, w, eps, *, K):\n        return x\n";
+  CliWorkspace ws;
+  CliRun run = Verify(ws);
+  EXPECT_NE(run.exit_code, 0);
+  EXPECT_NE(run.output.find("takes keyword-only parameter(s) K"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("this task offers: C, R, T, device"), std::string::npos) << run.output;
+}
+
 }  // namespace
 }  // namespace anvil::testing

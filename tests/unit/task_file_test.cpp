@@ -241,6 +241,35 @@ TEST_F(ModuleTaskFile, OutputsMustDeclareDtypeAndShape) {
   EXPECT_NE(unbound.status().message().find("output 'out'"), std::string::npos) << unbound.status().message();
 }
 
+// A factory (arange, zeros) has no tensor input: allowed with a module
+// reference, whose forward gets the sizes as keywords; the case matrix then
+// has one layout and one distribution, and listing more is refused.
+TEST_F(ModuleTaskFile, ATaskWithoutInputsHasOneLayoutAndDistribution) {
+  const std::string head = "name = \"zeros\"\n[reference]\nmodule = \"model.py\"\n"
+                           "[[outputs]]\nname = \"out\"\ndtype = \"f32\"\nshape = [\"N\"]\n"
+                           "[correctness]\nshapes = [{N = 0}, {N = 5}]\nseeds = [1]\n";
+  auto t = ParseTask(head, (dir_ / "task.toml").string());
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  EXPECT_TRUE(t->inputs.empty());
+  EXPECT_EQ(t->correctness.layouts, std::vector<std::string>{"contiguous"});
+  EXPECT_EQ(t->correctness.distributions, std::vector<std::string>{"normal"});
+  EXPECT_EQ(CorrectnessCases(*t).size(), 2u);
+
+  auto with_layouts = ParseTask(head + "layouts = [\"contiguous\", \"strided\"]\n", (dir_ / "task.toml").string());
+  ASSERT_FALSE(with_layouts.ok());
+  EXPECT_NE(with_layouts.status().message().find("the task has no [[inputs]]: there is nothing to lay out or draw, "
+                                                 "so remove 'layouts'"),
+            std::string::npos)
+      << with_layouts.status().message();
+}
+
+TEST(TaskFile, AFormulaTaskNeedsAnInput) {
+  auto t = ParseTask(kHead + kOutput + kCases, "bad.toml");
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(t.status().message().find("a formula task needs at least one [[inputs]] table"), std::string::npos)
+      << t.status().message();
+}
+
 TEST(TaskFile, FindTaskFilesReportsBrokenFilesBesideGoodOnes) {
   auto entries = FindTaskFiles(std::string(ANVIL_TEST_DATA_DIR) + "/exploits");
   ASSERT_GE(entries.size(), 2u);

@@ -153,6 +153,16 @@ TEST(Compare, ExactIntegersAndInvalidBools) {
       << r.reason;
   EXPECT_EQ(*r.worst_index, std::vector<int64_t>({7}));
 
+  // A mismatch shows whole numbers whole: 16777217 vs 16777216 (2^24 + 1, not
+  // a float) and f32 values at float precision, not 7 digits that hide the
+  // difference (-1.677722e+07 for both).
+  at::Tensor wide = at::full({1}, 16777217, at::kLong);
+  CompareResult off = Compare(wide, wide - 1, Exact(), CompareMode::kExact, -1);
+  EXPECT_TRUE(Contains(off.reason, "expected 16777217 got 16777216")) << off.reason;
+  at::Tensor f = at::full({1}, -16777215.0f, at::kFloat);
+  CompareResult off_f = Compare(f, f + 2, Exact(), CompareMode::kExact, -1);
+  EXPECT_TRUE(Contains(off_f.reason, "expected -16777215 got -16777213")) << off_f.reason;
+
   // int64 values beyond 2^53 differ by one: still caught.
   at::Tensor big = at::full({2}, (int64_t{1} << 60) + 1, at::kLong);
   at::Tensor big2 = big.clone();

@@ -205,7 +205,9 @@ PerformanceResult TimeCudaPerformanceCase(const EvaluationContext& ctx, const Ca
   result.timings.push_back(Outcome(spec.index, "candidate", std::move(cand)));
 
   // PyTorch eager, in the precision the calibration used.
-  auto probe = WithHeartbeat(heartbeat, [&] { return EvaluateEager(*ctx.reference, spec.variant, values[0]); });
+  const ReferenceCase where = ctx.ReferenceCaseFor(spec);
+  auto probe =
+      WithHeartbeat(heartbeat, [&] { return EvaluateEager(*ctx.reference, spec.variant, values[0], where); });
   if (!probe.ok()) return fail(Verdict::kRuntimeError, "eager baseline failed: " + probe.status().message());
   Series eager;
   for (int i = 0; i < warmup + trials; ++i) {
@@ -213,7 +215,7 @@ PerformanceResult TimeCudaPerformanceCase(const EvaluationContext& ctx, const Ca
     prepare(i, false);
     auto failure = timed(
         [&]() -> std::string {
-          auto out = ctx.reference->Evaluate(spec.variant, inputs[b], probe->precision);
+          auto out = ctx.reference->Evaluate(spec.variant, inputs[b], where, probe->precision);
           return out.ok() ? "" : "eager baseline failed: " + out.status().message();
         },
         eager, i >= warmup);
@@ -224,7 +226,7 @@ PerformanceResult TimeCudaPerformanceCase(const EvaluationContext& ctx, const Ca
 
   // torch.compile: compiled (untimed, with heartbeats) and checked on value set 0 first.
   if (ctx.compiled_baseline) {
-    auto warm = WithHeartbeat(heartbeat, [&] { return ctx.compiled_baseline(spec.variant, values[0]); });
+    auto warm = WithHeartbeat(heartbeat, [&] { return ctx.compiled_baseline(spec.variant, values[0], where); });
     std::string skip;
     if (!warm.ok()) {
       skip = "torch.compile baseline failed: " + warm.status().message();
@@ -241,7 +243,7 @@ PerformanceResult TimeCudaPerformanceCase(const EvaluationContext& ctx, const Ca
         prepare(i, false);
         auto failure = timed(
             [&]() -> std::string {
-              auto out = ctx.compiled_baseline(spec.variant, inputs[b]);
+              auto out = ctx.compiled_baseline(spec.variant, inputs[b], where);
               return out.ok() ? "" : "torch.compile baseline failed: " + out.status().message();
             },
             compiled, i >= warmup);

@@ -114,7 +114,8 @@ PyRef ScalarToPython(const ScalarValue& v) {
 }
 
 Result<std::vector<at::Tensor>> CallWithTensors(PyObject* fn, const std::vector<at::Tensor>& inputs,
-                                                const std::vector<ScalarValue>& attrs, const std::string& what) {
+                                                const std::vector<ScalarValue>& attrs, const std::string& what,
+                                                PyObject* keywords) {
   PyRef args = PyRef::Steal(PyTuple_New(static_cast<Py_ssize_t>(inputs.size() + attrs.size())));
   if (!args) return InternalError(TakePythonError());
   Py_ssize_t i = 0;
@@ -129,7 +130,7 @@ Result<std::vector<at::Tensor>> CallWithTensors(PyObject* fn, const std::vector<
     Py_INCREF(py.get());
     PyTuple_SET_ITEM(args.get(), i++, py.get());
   }
-  PyRef result = PyRef::Steal(PyObject_CallObject(fn, args.get()));
+  PyRef result = PyRef::Steal(PyObject_Call(fn, args.get(), keywords));
   if (!result) return InternalError(fmt::format("{}: {}", what, TakePythonError()));
 
   std::vector<at::Tensor> outputs;

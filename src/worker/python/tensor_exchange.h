@@ -31,10 +31,12 @@ Result<at::Tensor> FromPython(PyObject* o);
 // Python error set only when Python is out of memory).
 PyRef ScalarToPython(const ScalarValue& v);
 
-// fn(*inputs, *attrs) on views of the tensors; the result (a tensor, or a
-// tuple or list of tensors) comes back as at::Tensors sharing its memory. A
-// Python exception is a kInternal Status carrying it, prefixed by `what`.
+// fn(*inputs, *attrs, **keywords) on views of the tensors (`keywords` a dict
+// or null); the result (a tensor, or a tuple or list of tensors) comes back
+// as at::Tensors sharing its memory. A Python exception is a kInternal
+// Status carrying it, prefixed by `what`.
 Result<std::vector<at::Tensor>> CallWithTensors(PyObject* fn, const std::vector<at::Tensor>& inputs,
-                                                const std::vector<ScalarValue>& attrs, const std::string& what);
+                                                const std::vector<ScalarValue>& attrs, const std::string& what,
+                                                PyObject* keywords = nullptr);
 
 }  // namespace anvil::worker::python

@@ -100,7 +100,8 @@ Result<BuildCacheSlot> PrepareBuildCacheSlot(const std::string& cache_dir, const
 }
 
 Result<BuildResult> CompileIntoCache(const BuildCacheSlot& slot, const std::string& source,
-                                     const std::vector<std::string>& argv, double timeout_seconds) {
+                                     const std::vector<std::string>& argv, double timeout_seconds,
+                                     const std::atomic<bool>* cancel) {
   BuildResult result;
   result.cache_key = slot.key;
   for (auto& a : argv) result.command += (result.command.empty() ? "" : " ") + a;
@@ -113,7 +114,11 @@ Result<BuildResult> CompileIntoCache(const BuildCacheSlot& slot, const std::stri
     result.log = log.ok() ? *log : "";
   } else {
     ANVIL_RETURN_IF_ERROR(WriteFileAtomic(slot.source_path, source));
-    ANVIL_ASSIGN_OR_RETURN(ProcessResult r, RunProcess(argv, timeout_seconds, slot.dir));
+    ANVIL_ASSIGN_OR_RETURN(ProcessResult r, RunProcess(argv, timeout_seconds, slot.dir, cancel));
+    if (r.cancelled) {
+      fs::remove(slot.temp_library_path, ec);
+      return Cancelled(fmt::format("stopped: the compiler was killed after {:.1f} s (interrupted)", r.seconds));
+    }
     result.seconds = r.seconds;
     std::string log = r.output;
     if (r.timed_out) log += fmt::format("\ncompiler timed out after {:.0f} s\n", timeout_seconds);

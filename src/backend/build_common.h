@@ -23,6 +23,7 @@
 // nm) through util/subprocess.
 #pragma once
 
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -75,7 +76,9 @@ Result<BuildCacheSlot> PrepareBuildCacheSlot(const std::string& cache_dir, const
 // runs the import gate. A compile error or timeout is a result with
 // ok == false and the trimmed log; an error Status only when the compiler
 // cannot be started, the cache cannot be written or nm fails.
+// A raised `cancel` kills the compiler: kCancelled, nothing cached.
 Result<BuildResult> CompileIntoCache(const BuildCacheSlot& slot, const std::string& source,
-                                     const std::vector<std::string>& argv, double timeout_seconds);
+                                     const std::vector<std::string>& argv, double timeout_seconds,
+                                     const std::atomic<bool>* cancel = nullptr);
 
 }  // namespace anvil

@@ -95,7 +95,11 @@ ProvenKernelIndexEntry ProvenKernelEntry(const Task& task, const std::string& ba
 }  // namespace
 
 Result<BuildResult> Evaluator::Build(const std::string& candidate_path) {
-  if (options_.target == "cpu") return BuildCpuCandidate(candidate_path, options_.build);
+  if (options_.target == "cpu") {
+    CpuBuildOptions build = options_.build;
+    build.cancel = options_.cancel;  // Ctrl-C stops a compile in flight too
+    return BuildCpuCandidate(candidate_path, build);
+  }
   if (options_.target == "triton") {
     // Nothing to build: the worker imports the file and Triton compiles its
     // kernels on first launch (inside the sandbox).
@@ -108,6 +112,7 @@ Result<BuildResult> Evaluator::Build(const std::string& candidate_path) {
   if (options_.target != "cuda")
     return InvalidInput(fmt::format("unknown target '{}' (cpu, cuda or triton)", options_.target));
   CudaBuildOptions build = options_.cuda_build;
+  build.cancel = options_.cancel;
   if (build.arch.empty()) {
     // The arch of the GPU the worker runs on: ask the worker (the orchestrator itself never touches the GPU).
     ANVIL_RETURN_IF_ERROR(EnsureWorker());
@@ -232,11 +237,14 @@ Result<CandidateReport> Evaluator::Evaluate(const Task& task, const std::string&
   report.evaluation_id = evaluation_id;
 
   if (progress_) progress_("build", 0, 1);
-  ANVIL_ASSIGN_OR_RETURN(report.build, Build(candidate_path));
+  Result<BuildResult> built = Build(candidate_path);
+  // Ctrl-C killed the compiler (build options' cancel): no build to record.
+  if (!built.ok() && built.status().code() == ErrorCode::kCancelled) return StopCancelled("building the candidate");
+  ANVIL_ASSIGN_OR_RETURN(report.build, std::move(built));
   BuildRecord br{report.build.cache_key, options_.target == "cpu" ? options_.build.compiler : options_.target,
                  report.build.command, report.build.ok, report.build.log, report.build.seconds, report.build.cached};
   ANVIL_RETURN_IF_ERROR(store_.RecordBuild(candidate_id, br).status());
-  // The compiler is not interrupted (it runs seconds): the evaluation stops after it.
+  // Raised after the compiler finished: stop before the worker starts.
   if (CancelRequested()) return StopCancelled("building the candidate");
 
   if (!report.build.ok) {

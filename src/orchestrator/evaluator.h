@@ -17,8 +17,7 @@
 // is killed and Evaluate returns kCancelled. That is no verdict on the
 // candidate: the evaluation stays in the store without one, as if the
 // process had been killed, and the caller may run the candidate again. A
-// build in flight is not interrupted (a compiler runs seconds); the
-// evaluation stops after it.
+// compiler in flight (g++, nvcc) is killed too; nothing is cached.
 //
 // Not thread-safe; one Evaluator per thread.
 #pragma once

@@ -18,7 +18,7 @@
 namespace anvil {
 
 Result<ProcessResult> RunProcess(const std::vector<std::string>& argv, double timeout_seconds,
-                                 const std::string& working_dir) {
+                                 const std::string& working_dir, const std::atomic<bool>* cancel) {
   if (argv.empty()) return InternalError("RunProcess: empty argv");
   int pipefd[2];
   if (pipe2(pipefd, O_CLOEXEC) != 0) return IoError(std::string("pipe: ") + std::strerror(errno));
@@ -62,8 +62,13 @@ Result<ProcessResult> RunProcess(const std::vector<std::string>& argv, double ti
       kill(-pid, SIGKILL);
       break;
     }
+    if (cancel != nullptr && cancel->load()) {
+      r.cancelled = true;
+      kill(-pid, SIGKILL);
+      break;
+    }
     pollfd p{pipefd[0], POLLIN, 0};
-    int n = poll(&p, 1, static_cast<int>(std::min<long long>(left.count(), 1000)));
+    int n = poll(&p, 1, static_cast<int>(std::min<long long>(left.count(), cancel != nullptr ? 100 : 1000)));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) continue;
     ssize_t got = read(pipefd[0], buf, sizeof buf);

@@ -51,6 +51,24 @@ TEST_F(CpuBuildTest, BuildsThenServesFromTheCache) {
   EXPECT_NE(third->cache_key, first->cache_key);
 }
 
+// An interrupted build (EvaluatorOptions::cancel, Ctrl-C) is no build error:
+// kCancelled, and nothing is published into the cache.
+TEST_F(CpuBuildTest, ACancelledBuildIsCancelledAndCachesNothing) {
+  std::string src = Write("k.cpp", kOk);
+  std::atomic<bool> cancel{true};
+  options_.cancel = &cancel;
+  auto r = BuildCpuCandidate(src, options_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), ErrorCode::kCancelled) << r.status().message();
+  for (const auto& e : std::filesystem::recursive_directory_iterator(options_.cache_dir))
+    EXPECT_NE(e.path().filename().string().rfind("kernel.so", 0), 0u) << e.path();
+  cancel = false;
+  auto again = BuildCpuCandidate(src, options_);
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_TRUE(again->ok) << again->log;
+  EXPECT_FALSE(again->cached);
+}
+
 TEST_F(CpuBuildTest, CompileErrorsAreReturnedVerbatimAndTrimmed) {
   std::string src = Write("bad.cpp", std::string(kOk) + "\nint broken( {\n");
   auto r = BuildCpuCandidate(src, options_);

@@ -1,5 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
+#include <thread>
+
 #include "util/hash.h"
 #include "util/subprocess.h"
 #include "verify/protocol.h"
@@ -27,6 +31,22 @@ TEST(Subprocess, KillsTheWholeGroupOnTimeout) {
   auto r = RunProcess({"sh", "-c", "sleep 30 & sleep 30"}, 0.5);
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(r->timed_out);
+  EXPECT_LT(r->seconds, 5);
+}
+
+// Ctrl-C while a compiler runs: the flag raised from another thread kills the
+// group within the 100 ms poll, long before the 30 s timeout.
+TEST(Subprocess, ARaisedCancelFlagKillsTheGroup) {
+  std::atomic<bool> cancel{false};
+  std::thread raise([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    cancel = true;
+  });
+  auto r = RunProcess({"sh", "-c", "sleep 30 & sleep 30"}, 30, "", &cancel);
+  raise.join();
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->cancelled);
+  EXPECT_FALSE(r->timed_out);
   EXPECT_LT(r->seconds, 5);
 }
 

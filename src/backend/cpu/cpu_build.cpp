@@ -46,7 +46,7 @@ Result<BuildResult> BuildCpuCandidate(const std::string& source_path, const CpuB
   argv.insert(argv.end(), flags.begin(), flags.end());
   for (auto& f : AbiIncludeFlags(options.include_dir)) argv.push_back(f);
   argv.insert(argv.end(), {slot.source_path, "-o", slot.temp_library_path, "-lm", "-lgomp"});
-  return CompileIntoCache(slot, source, argv, options.timeout_seconds);
+  return CompileIntoCache(slot, source, argv, options.timeout_seconds, options.cancel);
 }
 
 }  // namespace anvil

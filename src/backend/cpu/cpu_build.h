@@ -11,6 +11,7 @@
 // and must not be run) are shared with the CUDA build: backend/build_common.h.
 #pragma once
 
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,7 @@ struct CpuBuildOptions {
   std::string cache_dir;              // builds land in <cache_dir>/<key>/
   std::vector<std::string> extra_flags;
   double timeout_seconds = 120;
+  const std::atomic<bool>* cancel = nullptr;  // raised (Ctrl-C): the compiler is killed, the build is kCancelled
 };
 
 // Returns an error Status only when building could not be attempted (source

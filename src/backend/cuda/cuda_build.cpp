@@ -87,7 +87,7 @@ Result<BuildResult> BuildCudaCandidate(const std::string& source_path, const Cud
   argv.insert(argv.end(), flags.begin(), flags.end());
   for (auto& f : AbiIncludeFlags(options.include_dir)) argv.push_back(f);
   argv.insert(argv.end(), {"-o", slot.temp_library_path, slot.source_path});
-  return CompileIntoCache(slot, source, argv, options.timeout_seconds);
+  return CompileIntoCache(slot, source, argv, options.timeout_seconds, options.cancel);
 }
 
 }  // namespace anvil

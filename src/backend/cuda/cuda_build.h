@@ -27,6 +27,7 @@
 // Thread-safe; runs nvcc and nm as child processes. No GPU is needed to build.
 #pragma once
 
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,7 @@ struct CudaBuildOptions {
   std::string arch;                   // e.g. "sm_90a" (CudaArchForComputeCapability); required
   std::vector<std::string> extra_flags;  // appended to nvcc's flags, part of the cache key
   double timeout_seconds = 180;       // nvcc is slow: a few seconds for a small kernel, minutes for heavy templates
+  const std::atomic<bool>* cancel = nullptr;  // raised (Ctrl-C): nvcc is killed, the build is kCancelled
 };
 
 // Returns an error Status only when building cannot be attempted (source
